@@ -411,7 +411,8 @@ def render(figs: dict[str, Any]) -> list[str]:
         for who in ("ours", "spandsp"):
             counts = to.get(who)
             if counts is None:
-                lines.append(f"{who:>8} (not run: {SPANDSP_MISSING})")
+                why = SPANDSP_MISSING if who == "spandsp" else "failed, see above"
+                lines.append(f"{who:>8} (no figures: {why})")
                 continue
             total = sum(counts.values())
             to.setdefault("per_hour", {})[who] = total / to["hours"]
