@@ -44,12 +44,17 @@ import numpy.typing as npt
 
 from boardcc.dsp.levels import sine_amplitude, sine_power
 from boardcc.dsp.signals import to_int16
-from boardcc.dsp.sliding import SlidingDft, Windows
+
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
 
 ROW_FREQS = (697.0, 770.0, 852.0, 941.0)
 COL_FREQS = (1209.0, 1336.0, 1477.0, 1633.0)
 KEYPAD = ("123A", "456B", "789C", "*0#D")
 DIGITS = "".join(KEYPAD)
+
+# Frequency ratios of a note's overtones that a column/row pair could otherwise imitate.
+_OVERTONE_RATIOS = np.array([3 / 2, 5 / 3, 2.0, 5 / 2])
 
 _DIGIT_POS = {d: (r, c) for r, row in enumerate(KEYPAD) for c, d in enumerate(row)}
 
@@ -134,199 +139,271 @@ class DtmfReceiver:
         self.hop = round(51 * fs / 8000.0)
         self.window = 2 * self.hop
         freqs = list(ROW_FREQS) + list(COL_FREQS) + [float(f) for f in dial_tone_hz]
-        self._dft = SlidingDft(channels, freqs, fs=fs, hop=self.hop, window_hops=2)
-        self._n_dial = len(dial_tone_hz)
+        self._nf = nf = len(freqs)
+        t = np.arange(self.window)[:, None] / fs
+        phase = 2.0 * np.pi * np.asarray(freqs)[None, :] * t
+        self._basis = np.hstack([np.cos(phase), -np.sin(phase)]).astype(np.float32)
+        # Screening looks at the DTMF frequencies only: 16 columns suit BLAS best.
+        self._screen_basis = np.ascontiguousarray(
+            self._basis[:, list(range(8)) + list(range(nf, nf + 8))]
+        )
         self._min_energy = np.float32(sine_power(min_level_dbm0) * self.window)
         self._ratio = np.float32(energy_ratio)
-        # A tone at the edge of the frequency tolerance loses up to half its energy in a
-        # 102-sample window; screening must not throw it away before it is corrected.
-        self._screen_ratio = np.float32(energy_ratio * 0.45)
+        # Screening: a window is a candidate when its strongest row and column tones hold
+        # a quarter of its energy. Screening windows do not overlap, and a tone may cover as little as
+        # a third of one that matters; a tone at the edge of the frequency tolerance loses
+        # up to half its energy; dial tone may take a share. Hence the low ratio.
+        screen_ratio = 0.25
+        self._screen_ratio = np.float32(screen_ratio * self.window / 2.0)
+        self._screen_energy = np.float32(2 * self._min_energy * screen_ratio)
         self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
         self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
         self._reverse_twist = np.float32(10.0 ** (reverse_twist_db / 10.0))
-        self._tolerance = freq_tolerance
         f8 = np.asarray(freqs[:8])
+        self._max_offset = freq_tolerance * f8
+        self._nominal = f8
+        self._group_base = np.array([0, 4])
+        # Half-window basis: first-half and second-half parts of the window basis.
+        self._half_basis = np.hstack([self._basis[: self.hop], self._basis[self.hop :]])
+        self._half_offsets = np.arange(-4, 2)
+        # Which four of a candidate's five fine windows (newest first) each of its two
+        # evaluations uses.
+        self._eval_index = np.array([[3, 2, 1, 0], [4, 3, 2, 1]])
         # Phase a tone at exactly the nominal frequency advances by between two windows.
         self._advance = np.exp(-2j * np.pi * f8 * self.hop / fs)
         self._hz_per_radian = fs / (2.0 * np.pi * self.hop)
-        self._freqs = f8
         self.min_on = min_on_windows
         self.min_off = min_off_windows
-        # Spectra of the last windows of the previous call, for the phase advance.
-        self._pairs = 3
-        self._prev = np.zeros((channels, self._pairs, 8), np.complex128)
-        self._windows_done = 0
-        # Per-channel press state, plain lists: touched only for channels with hits.
-        self._run_digit: list[int] = []
-        self._run_len: list[int] = []
-        self._run_start: list[int] = []
-        self._run_last: list[int] = []
-        self._active: dict[int, list[int]] = {}  # channel -> [digit, first window, last hit]
-        self.reset()
+        # Samples kept from earlier calls: the history the fine windows reach back into
+        # (two screening windows) and what has not yet made a whole screening window.
+        self._history = 2 * self.window
+        self._hist = np.zeros((channels, self._history), np.float32)
+        self._pending = np.zeros((channels, 0), np.float32)
+        self._screened = 0  # screening windows done
+        self._last_candidate = np.zeros(channels, bool)
+        # Per-channel press state: the press under way (digit or -1, first window, last
+        # window that hit) and the run of identical hits that may start the next one.
+        self._active = np.full(channels, -1, np.int64)
+        self._press_first = np.zeros(channels, np.int64)
+        self._last_hit = np.zeros(channels, np.int64)
+        self._run_digit = np.full(channels, -1, np.int64)
+        self._run_len = np.zeros(channels, np.int64)
+        self._run_first = np.zeros(channels, np.int64)
+        self._run_last = np.full(channels, -10, np.int64)
 
     @property
     def pressed(self) -> dict[int, str]:
         """Digits held down right now, by channel (a press that has started, not ended)."""
-        return {ch: DIGITS[st[0]] for ch, st in self._active.items()}
+        return {int(ch): DIGITS[self._active[ch]] for ch in np.flatnonzero(self._active >= 0)}
 
     def reset(self) -> None:
         """Forget everything, as if the streams started again."""
-        self._dft.reset()
-        self._prev[:] = 0.0
-        self._windows_done = 0
-        n = self.channels
-        self._run_digit, self._run_len = [-1] * n, [0] * n
-        self._run_start, self._run_last = [0] * n, [-10] * n
-        self._active.clear()
+        self._hist = np.zeros((self.channels, self._history), np.float32)
+        self._pending = np.zeros((self.channels, 0), np.float32)
+        self._screened = 0
+        self._last_candidate[:] = False
+        self._active[:] = -1
+        self._run_digit[:] = -1
+        self._run_len[:] = 0
+        self._run_last[:] = -10
 
     def process(self, block: npt.ArrayLike) -> list[DtmfEvent]:
         """Take the next samples, shape ``(channels, n)``; return the presses that ended."""
-        win = self._dft.process(block)
+        x = np.asarray(block)
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise ValueError(
+                f"block must have shape (channels={self.channels}, samples), got {x.shape}"
+            )
+        n = self.window
+        have = self._pending.shape[1]
+        count = (have + x.shape[1]) // n
+        if count == 0:
+            self._pending = np.concatenate([self._pending, x], axis=1, dtype=np.float32)
+            return []
+        # The whole screening windows, converted to float32 as they are copied in.
+        used = count * n - have
+        rows = np.empty((self.channels, count * n), np.float32)
+        rows[:, :have] = self._pending
+        rows[:, have:] = x[:, :used]
+        self._pending = x[:, used:].astype(np.float32)
+        hist = self._hist
+        if count * n >= self._history:
+            self._hist = rows[:, count * n - self._history :].copy()
+        else:
+            self._hist = np.concatenate([hist[:, count * n :], rows], axis=1)
+        first = self._screened
+        self._screened += count
         events: list[DtmfEvent] = []
-        if win.count:
-            hits = self._hits(win)
-            events = self._debounce(hits, win.first)
-        self._windows_done = win.first + win.count
-        events += self._close_quiet(self._windows_done - 1)
+        ch, w, d = self._hits(hist, rows, count, first)
+        if ch.size:
+            events = self._debounce(ch, w, d)
+        events += self._end_quiet(2 * self._screened - 1)
         events.sort(key=lambda e: (e.end, e.channel))
         return events
 
     def flush(self) -> list[DtmfEvent]:
         """End of the streams: report the presses still held, as if they ended now."""
-        events = [self._event(ch, st) for ch, st in self._active.items()]
-        self._active.clear()
+        chans = np.flatnonzero(self._active >= 0)
+        events = [self._end(int(c)) for c in chans]
         events.sort(key=lambda e: (e.end, e.channel))
         return events
 
     # -- per window: which digit, if any ------------------------------------------------
+    #
+    # Two grids of 102-sample windows. Screening windows follow each other without
+    # overlap; screening window s covers samples [102 s, 102 s + 102). Fine windows are
+    # 51 samples apart; fine window q covers [51 (q - 1), 51 (q + 1)), so fine window
+    # 2 s + 1 is screening window s and fine window 2 s straddles s - 1 and s. Every
+    # window is screened cheaply; only around candidates are fine windows evaluated.
 
-    def _hits(self, win: Windows) -> list[tuple[int, int, int]]:
-        """(channel, stream window index, digit index) for every window that hits."""
-        power = win.tone_energy()
-        rows, cols = power[:, :, 0:4], power[:, :, 4:8]
-        rmax = rows.max(axis=2)
-        cmax = cols.max(axis=2)
-        energy = win.energy
-        if self._n_dial:
-            energy = energy - power[:, :, 8:].sum(axis=2)
-        # Screening, cheap and for every window: loose enough to let through any window
-        # the full test below could accept.
-        mask = (rmax >= self._min_energy) & (cmax >= self._min_energy)
-        mask &= (rmax + cmax) >= self._screen_ratio * energy
-        ci, wi = np.nonzero(mask)
+    def _hits(self, hist: F32, data: F32, count: int, first: int) -> tuple[I64, I64, I64]:
+        """Channel, fine window index and digit index of every fine window that hits, in
+        channel order, then window order. `data` holds `count` screening windows, the
+        first of which has stream index `first`; `hist` the samples before them."""
+        nch = self.channels
+        n, nf = self.window, self._nf
+        rows = data.reshape(nch * count, n)
+        spec = rows @ self._screen_basis
+        energy = np.einsum("ij,ij->i", rows, rows)
+        sq = spec * spec
+        p = sq[:, :8] + sq[:, 8:]  # tone energies, rows then columns
+        top = np.maximum(np.maximum(p[:, 0::4], p[:, 1::4]), np.maximum(p[:, 2::4], p[:, 3::4]))
+        tone = top[:, 0] + top[:, 1]
+        cand = (tone >= self._screen_ratio * energy) & (energy >= self._screen_energy)
+        cand = cand.reshape(nch, count)
+        # A fine window straddling a candidate and the next screening window is evaluated
+        # with the latter, so the window after a candidate is a candidate too.
+        spread = cand.copy()
+        spread[:, 0] |= self._last_candidate
+        spread[:, 1:] |= cand[:, :-1]
+        self._last_candidate = cand[:, -1].copy()
+        ci, si = np.nonzero(spread)
         if ci.size == 0:
-            self._keep_spectra(win)
-            return []
+            return ci, si, si
 
-        r = rows[ci, wi]
-        c = cols[ci, wi]
-        ri = r.argmax(axis=1)
-        cj = c.argmax(axis=1)
-        k = np.arange(ci.size)
-        rp = r[k, ri]
-        cp = c[k, cj]
-        r[k, ri] = 0.0
-        c[k, cj] = 0.0
-        ok = rp >= self._rel_peak * r.max(axis=1)
-        ok &= cp >= self._rel_peak * c.max(axis=1)
+        # Each candidate s evaluates fine windows 2 s and 2 s + 1, each with the three fine
+        # windows before it (for the phase advance): five fine windows over the six
+        # half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, the first four of which may
+        # still be in the history. Fine window j is the sum of half-window j taken as a
+        # first half and half-window j + 1 taken as a second half.
+        hop = self.hop
+        half = 2 * si[:, None] + self._half_offsets  # (m, 6), call-local half-windows
+        early = half < 0
+        rows_new = data.reshape(-1, hop)[np.where(early, 0, ci[:, None] * 2 * count + half)]
+        if np.any(early):
+            old = hist.reshape(-1, hop)[np.where(early, ci[:, None] * 4 + half + 4, 0)]
+            rows_new = np.where(early[:, :, None], old, rows_new)
+        halves = rows_new.reshape(-1, hop)
+        hspec = (halves @ self._half_basis).reshape(ci.size, 6, 2, 2 * nf)
+        henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)
+        fspec = hspec[:, :5, 0] + hspec[:, 1:, 1]  # (m, 5, 2 nf)
+        fenergy = henergy[:, :5] + henergy[:, 1:]
+        g = fspec[:, self._eval_index].reshape(2 * ci.size, 4, 2 * nf)  # newest first
+        now_energy = fenergy[:, 3:5].reshape(-1)
+        chan = np.repeat(ci, 2)
+        fine_q = (2 * (si + first))[:, None] + np.arange(2)
+
+        re = g[:, :, :8]
+        im = g[:, :, nf : nf + 8]
+        power = (re * re + im * im) * np.float32(2.0 / n)
+        now = power[:, 0].reshape(-1, 2, 4)  # (evaluation, group, tone)
+        best = now.argmax(axis=2)  # (evaluation, group): row, column
+        ordered = np.sort(now, axis=2)
+        top = ordered[:, :, 3]
+        ok = np.all(top >= self._min_energy, axis=1)
+        ok &= np.all(top >= self._rel_peak * ordered[:, :, 2], axis=1)
 
         # The other tone of the pair leaks into each detector a little and beats with it,
         # so a single window misjudges both level and phase by up to a dB and a few Hz.
         # Frequency (from the phase advance between windows) and twist are therefore
-        # taken over the last few windows.
-        hist = self._pairs
-        spec = np.concatenate([self._prev, win.re[:, :, :8] + 1j * win.im[:, :, :8]], axis=1)
-        fr = np.stack([ri, cj + 4], axis=1)  # (n, 2) frequency indices
-        at = wi + hist  # index in spec of each hit window
-        advance = np.zeros(fr.shape, np.complex128)
-        later = spec[ci[:, None], at[:, None], fr]
-        level = np.abs(later) ** 2
-        for i in range(1, hist + 1):
-            earlier = spec[ci[:, None], (at - i)[:, None], fr]
-            advance += later * np.conj(earlier)
-            level += np.abs(earlier) ** 2
-            later = earlier
-        offset_hz = np.angle(advance * self._advance[fr]) * self._hz_per_radian
-        ok &= np.all(np.abs(offset_hz) <= self._tolerance * self._freqs[fr], axis=1)
+        # taken over the last four fine windows.
+        fr = best + self._group_base  # (evaluation, 2) frequency indices
+        z = re + 1j * im
+        e = np.arange(fr.shape[0])[:, None]
+        advance = np.sum(z[:, :-1] * np.conj(z[:, 1:]), axis=1)[e, fr]
+        level = np.sum(power, axis=1)[e, fr]
+        offset = np.angle(advance * self._advance[fr]) * self._hz_per_radian
+        ok &= np.all(np.abs(offset) <= self._max_offset[fr], axis=1)
+        # A musical note and its overtones stand in simple ratios; a DTMF pair, even with
+        # both tones 1.5 % off, stays more than 1 % away from these.
+        ratio = (self._nominal[fr[:, 1]] + offset[:, 1]) / (self._nominal[fr[:, 0]] + offset[:, 0])
+        ok &= np.all(np.abs(ratio[:, None] / _OVERTONE_RATIOS - 1.0) > 0.005, axis=1)
 
         # Undo what the window's response costs a tone that is off its nominal frequency,
         # so that a tone 1.5 % off weighs as much as a true one in the ratio and twist.
-        gain = self._response(offset_hz)
+        x = np.pi * offset / self.fs + 1e-9
+        gain = np.maximum((np.sin(n * x) / (n * np.sin(x))) ** 2, 0.1)
         level /= gain
         ok &= level[:, 1] <= self._normal_twist * level[:, 0]
         ok &= level[:, 0] <= self._reverse_twist * level[:, 1]
-        ok &= (rp / gain[:, 0] + cp / gain[:, 1]) >= self._ratio * energy[ci, wi]
+        g0 = g[:, 0]
+        dial = np.sum(g0[:, 8:nf] ** 2 + g0[:, nf + 8 :] ** 2, axis=1) * (2.0 / n)
+        ok &= np.sum(top / gain, axis=1) >= self._ratio * (now_energy - dial)
 
-        self._keep_spectra(win)
-        digit = ri * 4 + cj
-        sel = np.nonzero(ok)[0]
-        first = win.first
-        return list(
-            zip(
-                ci[sel].tolist(),
-                (wi[sel] + first).tolist(),
-                digit[sel].tolist(),
-                strict=True,
-            )
-        )
-
-    def _response(self, offset_hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Power response of the rectangular window to a sine `offset_hz` off its bin."""
-        x = np.pi * offset_hz / self.fs
-        n = self.window
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.sin(n * x) / (n * np.sin(x))
-        return np.asarray(np.where(np.abs(x) < 1e-9, 1.0, g * g), dtype=np.float64)
-
-    def _keep_spectra(self, win: Windows) -> None:
-        """Keep the spectra of the last windows for the next call's phase advance."""
-        n = win.count
-        new = win.re[:, -self._pairs :, :8] + 1j * win.im[:, -self._pairs :, :8]
-        if n >= self._pairs:
-            self._prev = new.astype(np.complex128)
-        else:
-            self._prev = np.concatenate([self._prev[:, n:], new], axis=1)
+        sel = np.flatnonzero(ok)
+        return chan[sel], fine_q.reshape(-1)[sel], best[sel, 0] * 4 + best[sel, 1]
 
     # -- per channel: from hits to key presses ------------------------------------------
 
-    def _event(self, ch: int, st: list[int]) -> DtmfEvent:
-        digit, first_win, last_win = st
-        start = max(0, (first_win + 1) * self.hop - self.window)
-        return DtmfEvent(ch, DIGITS[digit], start, (last_win + 1) * self.hop)
+    def _end(self, ch: int) -> DtmfEvent:
+        """Close the press under way on `ch` and describe it."""
+        start = max(0, (int(self._press_first[ch]) + 1) * self.hop - self.window)
+        end = (int(self._last_hit[ch]) + 1) * self.hop
+        event = DtmfEvent(ch, DIGITS[self._active[ch]], start, end)
+        self._active[ch] = -1
+        return event
 
-    def _debounce(self, hits: list[tuple[int, int, int]], first: int) -> list[DtmfEvent]:
+    def _debounce(self, ch: I64, w: I64, d: I64) -> list[DtmfEvent]:
+        # Most hits just continue the press under way on their channel; those channels
+        # are updated in bulk. The rest (presses starting, ending, interrupted) go one hit
+        # at a time.
+        first_of_channel = np.ones(ch.size, bool)
+        first_of_channel[1:] = ch[1:] != ch[:-1]
+        before = np.where(first_of_channel, self._last_hit[ch], np.roll(w, 1))
+        plain = (d == self._active[ch]) & (w - before <= self.min_off)
+        odd = np.unique(ch[~plain])
+        bulk = ~np.isin(ch, odd)
+        if np.any(bulk):
+            last = np.flatnonzero(bulk & np.append(ch[1:] != ch[:-1], True))
+            c = ch[last]
+            self._last_hit[c] = w[last]
+            self._run_digit[c] = d[last]
+            self._run_last[c] = w[last]
+            self._run_len[c] = self.min_on
         events: list[DtmfEvent] = []
-        run_digit, run_len = self._run_digit, self._run_len
-        run_start, run_last = self._run_start, self._run_last
-        active = self._active
-        for ch, w, d in hits:
-            st = active.get(ch)
-            if st is not None and w - st[2] > self.min_off:
-                events.append(self._event(ch, st))
-                del active[ch]
-                st = None
-            if d == run_digit[ch] and w == run_last[ch] + 1:
-                run_len[ch] += 1
-            else:
-                run_digit[ch] = d
-                run_len[ch] = 1
-                run_start[ch] = w
-            run_last[ch] = w
-            if st is not None:
-                if d == st[0]:
-                    st[2] = w
-                elif run_len[ch] >= self.min_on:
-                    # Another digit took over without a pause long enough to see.
-                    events.append(self._event(ch, st))
-                    active[ch] = [d, run_start[ch], w]
-            elif run_len[ch] >= self.min_on:
-                active[ch] = [d, run_start[ch], w]
+        for i in np.flatnonzero(~bulk).tolist():
+            events += self._step(int(ch[i]), int(w[i]), int(d[i]))
         return events
 
-    def _close_quiet(self, last_window: int) -> list[DtmfEvent]:
+    def _step(self, ch: int, w: int, d: int) -> list[DtmfEvent]:
+        """One hit of digit `d` in window `w` on channel `ch`."""
+        events = []
+        active = int(self._active[ch])
+        if active >= 0 and w - int(self._last_hit[ch]) > self.min_off:
+            events.append(self._end(ch))
+            active = -1
+        if d == self._run_digit[ch] and w == self._run_last[ch] + 1:
+            self._run_len[ch] += 1
+        else:
+            self._run_digit[ch] = d
+            self._run_len[ch] = 1
+            self._run_first[ch] = w
+        self._run_last[ch] = w
+        if active == d:
+            self._last_hit[ch] = w
+        elif self._run_len[ch] >= self.min_on:
+            if active >= 0:
+                # Another digit took over without a pause long enough to see.
+                events.append(self._end(ch))
+            self._active[ch] = d
+            self._press_first[ch] = self._run_first[ch]
+            self._last_hit[ch] = w
+        return events
+
+    def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
         """End the presses that have seen `min_off` windows without their digit."""
-        done = [ch for ch, st in self._active.items() if last_window - st[2] >= self.min_off]
-        return [self._event(ch, self._active.pop(ch)) for ch in done]
+        quiet = (self._active >= 0) & (last_window - self._last_hit >= self.min_off)
+        return [self._end(int(c)) for c in np.flatnonzero(quiet)]
 
 
 def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: float) -> list[DtmfEvent]:

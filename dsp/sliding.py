@@ -34,8 +34,8 @@ class Windows:
 
     Attributes
     ----------
-    re, im : ndarray, shape (channels, windows, freqs), float32
-        Real and imaginary parts of the window DFT at each frequency.
+    spectrum : ndarray, shape (channels, windows, 2 * freqs), float32
+        Real parts of the window DFT at each frequency, then the imaginary parts.
     energy : ndarray, shape (channels, windows), float32
         Sum of squares of the window's samples (int16 units squared).
     first : int
@@ -44,8 +44,7 @@ class Windows:
         Window length in samples.
     """
 
-    re: F32
-    im: F32
+    spectrum: F32
     energy: F32
     first: int
     length: int
@@ -54,11 +53,19 @@ class Windows:
     def count(self) -> int:
         return int(self.energy.shape[1])
 
+    @property
+    def re(self) -> F32:
+        return self.spectrum[:, :, : self.spectrum.shape[2] // 2]
+
+    @property
+    def im(self) -> F32:
+        return self.spectrum[:, :, self.spectrum.shape[2] // 2 :]
+
     def tone_energy(self) -> F32:
         """Energy of a sine at each frequency, ``2 |X|^2 / N``: a sine that fills the window
         gives its sum of squares over the window, directly comparable with `energy`."""
-        scale = np.float32(2.0 / self.length)
-        return (self.re * self.re + self.im * self.im) * scale
+        re, im = self.re, self.im
+        return (re * re + im * im) * np.float32(2.0 / self.length)
 
 
 class SlidingDft:
@@ -113,7 +120,7 @@ class SlidingDft:
         self._pending = np.zeros((channels, 0), dtype=np.float32)
         # Products and energies of the last window_hops - 1 sub-blocks, for windows that
         # straddle two calls. Zero before the stream starts.
-        self._hist = np.zeros((channels, window_hops - 1, window_hops * 2 * nf), np.float32)
+        self._hist = np.zeros((channels, window_hops - 1, window_hops, 2 * nf), np.float32)
         self._hist_energy = np.zeros((channels, window_hops - 1), np.float32)
         self._next = 0
 
@@ -132,49 +139,47 @@ class SlidingDft:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {a.shape}"
             )
-        if self._pending.shape[1]:
-            a = np.concatenate([self._pending, a.astype(np.float32, copy=False)], axis=1)
-        else:
-            a = a.astype(np.float32, copy=False)
         hop, w, nf = self.hop, self.window_hops, self._nf
-        nsub = a.shape[1] // hop
+        have = self._pending.shape[1]
+        nsub = (have + a.shape[1]) // hop
         used = nsub * hop
-        self._pending = np.array(a[:, used:], dtype=np.float32, copy=True)
         first = self._next
         self._next += nsub
-        if nsub == 0:
-            empty = np.zeros((self.channels, 0, nf), np.float32)
-            return Windows(
-                empty, empty.copy(), np.zeros((self.channels, 0), np.float32), first, self.window
+        # Sub-blocks to transform, converted to float32 in the same pass as the copy.
+        take = used - have
+        flat = np.empty((self.channels, used), np.float32)
+        if take >= 0:
+            flat[:, :have] = self._pending
+            flat[:, have:] = a[:, :take]
+            self._pending = np.array(a[:, take:], dtype=np.float32)
+        else:
+            flat[:] = self._pending[:, :used]
+            self._pending = np.concatenate(
+                [self._pending[:, used:], a.astype(np.float32)], axis=1
             )
-        rows = a[:, :used].reshape(self.channels * nsub, hop)
+        rows = flat.reshape(self.channels * nsub, hop)
         prod = (rows @ self._basis).reshape(self.channels, nsub, w, 2 * nf)
         sub_energy = np.einsum("ij,ij->i", rows, rows).reshape(self.channels, nsub)
-
-        # Window ending at sub-block m is sum_j prod[m - (w - 1) + j, j].
-        acc = prod[:, :, w - 1, :].copy()
+        # Window m ends with sub-block m; its sub-block at position j (of w) is m - (w-1-j),
+        # which for the first windows lies in earlier calls (kept in _hist, oldest first).
+        spectrum = prod[:, :, w - 1].copy()
         energy = sub_energy.copy()
-        hist = self._hist.reshape(self.channels, w - 1, w, 2 * nf)
         for j in range(w - 1):
-            lag = w - 1 - j  # how many sub-blocks before the window's last one
+            lag = w - 1 - j
             if nsub > lag:
-                acc[:, lag:, :] += prod[:, : nsub - lag, j, :]
+                spectrum[:, lag:] += prod[:, : nsub - lag, j]
                 energy[:, lag:] += sub_energy[:, : nsub - lag]
-            # Early windows reach back into sub-blocks of earlier calls.
             k = min(lag, nsub)
-            acc[:, :k, :] += hist[:, w - 1 - lag : w - 1 - lag + k, j, :]
+            spectrum[:, :k] += self._hist[:, w - 1 - lag : w - 1 - lag + k, j]
             energy[:, :k] += self._hist_energy[:, w - 1 - lag : w - 1 - lag + k]
-
         if w > 1:
             keep = w - 1
             if nsub >= keep:
-                self._hist = prod[:, nsub - keep :].reshape(self.channels, keep, -1).copy()
+                self._hist = prod[:, nsub - keep :].copy()
                 self._hist_energy = sub_energy[:, nsub - keep :].copy()
             else:
-                self._hist = np.concatenate(
-                    [self._hist[:, nsub:], prod.reshape(self.channels, nsub, -1)], axis=1
-                )
+                self._hist = np.concatenate([self._hist[:, nsub:], prod], axis=1)
                 self._hist_energy = np.concatenate(
                     [self._hist_energy[:, nsub:], sub_energy], axis=1
                 )
-        return Windows(acc[:, :, :nf], acc[:, :, nf:], energy, first, self.window)
+        return Windows(spectrum, energy, first, self.window)
