@@ -41,11 +41,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import as_strided
 
 from boardcc.dsp.levels import sine_amplitude, sine_power
 from boardcc.dsp.signals import to_int16
 
 I64 = npt.NDArray[np.int64]
+I16 = npt.NDArray[np.int16]
 F32 = npt.NDArray[np.float32]
 
 ROW_FREQS = (697.0, 770.0, 852.0, 941.0)
@@ -149,13 +151,14 @@ class DtmfReceiver:
         )
         self._min_energy = np.float32(sine_power(min_level_dbm0) * self.window)
         self._ratio = np.float32(energy_ratio)
-        # Screening: a window is a candidate when its strongest row and column tones hold
-        # a quarter of its energy. Screening windows do not overlap, and a tone may cover as little as
-        # a third of one that matters; a tone at the edge of the frequency tolerance loses
-        # up to half its energy; dial tone may take a share. Hence the low ratio.
-        screen_ratio = 0.25
-        self._screen_ratio = np.float32(screen_ratio * self.window / 2.0)
-        self._screen_energy = np.float32(2 * self._min_energy * screen_ratio)
+        # Screening: a screening window is a candidate when its strongest row and column
+        # tones together hold 45 % of its energy and each at least 5 %. Any key press
+        # long enough to count covers a whole screening window, where even a pair at the
+        # edge of the frequency tolerance in noise holds well over half; the windows
+        # around it are reached through the candidate's neighbours (see `_hits`).
+        self._screen_share = np.float32(0.45 * self.window / 2.0)
+        self._screen_each = np.float32(0.05 * self.window / 2.0)
+        self._screen_energy = np.float32(self._min_energy)
         self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
         self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
         self._reverse_twist = np.float32(10.0 ** (reverse_twist_db / 10.0))
@@ -177,8 +180,8 @@ class DtmfReceiver:
         # Samples kept from earlier calls: the history the fine windows reach back into
         # (two screening windows) and what has not yet made a whole screening window.
         self._history = 2 * self.window
-        self._hist = np.zeros((channels, self._history), np.float32)
-        self._pending = np.zeros((channels, 0), np.float32)
+        self._hist = np.zeros((channels, self._history), np.int16)
+        self._pending = np.zeros((channels, 0), np.int16)
         self._screened = 0  # screening windows done
         self._last_candidate = np.zeros(channels, bool)
         # Per-channel press state: the press under way (digit or -1, first window, last
@@ -198,8 +201,8 @@ class DtmfReceiver:
 
     def reset(self) -> None:
         """Forget everything, as if the streams started again."""
-        self._hist = np.zeros((self.channels, self._history), np.float32)
-        self._pending = np.zeros((self.channels, 0), np.float32)
+        self._hist = np.zeros((self.channels, self._history), np.int16)
+        self._pending = np.zeros((self.channels, 0), np.int16)
         self._screened = 0
         self._last_candidate[:] = False
         self._active[:] = -1
@@ -208,33 +211,37 @@ class DtmfReceiver:
         self._run_last[:] = -10
 
     def process(self, block: npt.ArrayLike) -> list[DtmfEvent]:
-        """Take the next samples, shape ``(channels, n)``; return the presses that ended."""
+        """Take the next samples, shape ``(channels, n)``; return the presses that ended.
+
+        Samples are int16; other dtypes are rounded and saturated to int16 first.
+        """
         x = np.asarray(block)
         if x.ndim != 2 or x.shape[0] != self.channels:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {x.shape}"
             )
+        if x.dtype != np.int16:
+            x = to_int16(x)
+        data = np.concatenate([self._pending, x], axis=1) if self._pending.shape[1] else x
         n = self.window
-        have = self._pending.shape[1]
-        count = (have + x.shape[1]) // n
+        count = data.shape[1] // n
+        # Odd screening windows are not screened but evaluated when a neighbour is a
+        # candidate; the next one may be in the next block, so an odd window waits.
+        if (self._screened + count) % 2 == 0 and count:
+            count -= 1
+        used = count * n
+        self._pending = data[:, used:].copy()
         if count == 0:
-            self._pending = np.concatenate([self._pending, x], axis=1, dtype=np.float32)
             return []
-        # The whole screening windows, converted to float32 as they are copied in.
-        used = count * n - have
-        rows = np.empty((self.channels, count * n), np.float32)
-        rows[:, :have] = self._pending
-        rows[:, have:] = x[:, :used]
-        self._pending = x[:, used:].astype(np.float32)
         hist = self._hist
-        if count * n >= self._history:
-            self._hist = rows[:, count * n - self._history :].copy()
+        if used >= self._history:
+            self._hist = data[:, used - self._history : used].copy()
         else:
-            self._hist = np.concatenate([hist[:, count * n :], rows], axis=1)
+            self._hist = np.concatenate([hist[:, used:], data[:, :used]], axis=1)
         first = self._screened
         self._screened += count
         events: list[DtmfEvent] = []
-        ch, w, d = self._hits(hist, rows, count, first)
+        ch, w, d = self._hits(hist, data, count, first)
         if ch.size:
             events = self._debounce(ch, w, d)
         events += self._end_quiet(2 * self._screened - 1)
@@ -253,47 +260,65 @@ class DtmfReceiver:
     # Two grids of 102-sample windows. Screening windows follow each other without
     # overlap; screening window s covers samples [102 s, 102 s + 102). Fine windows are
     # 51 samples apart; fine window q covers [51 (q - 1), 51 (q + 1)), so fine window
-    # 2 s + 1 is screening window s and fine window 2 s straddles s - 1 and s. Every
-    # window is screened cheaply; only around candidates are fine windows evaluated.
+    # 2 s + 1 is screening window s and fine window 2 s straddles s - 1 and s.
+    #
+    # Only even screening windows are screened: a press long enough to count (40 ms)
+    # always covers one of them whole. Around each candidate, screening windows s - 1,
+    # s and s + 1 have their fine windows evaluated in full; within a press, the
+    # candidates' neighbourhoods join up and every fine window is evaluated.
 
-    def _hits(self, hist: F32, data: F32, count: int, first: int) -> tuple[I64, I64, I64]:
+    def _hits(self, hist: I16, data: I16, count: int, first: int) -> tuple[I64, I64, I64]:
         """Channel, fine window index and digit index of every fine window that hits, in
-        channel order, then window order. `data` holds `count` screening windows, the
-        first of which has stream index `first`; `hist` the samples before them."""
+        channel order, then window order. `data` holds `count` screening windows (an odd
+        number, from an even stream index `first` or an even number from an odd one);
+        `hist` the samples before them. `data` may run on past them."""
         nch = self.channels
-        n, nf = self.window, self._nf
-        rows = data.reshape(nch * count, n)
+        n, nf, hop = self.window, self._nf, self.hop
+        j0 = first % 2  # local index of the first even screening window
+        k = (count - j0 + 1) // 2
+        item = data.itemsize
+        screened = as_strided(
+            data[:, j0 * n :], shape=(nch, k, n), strides=(data.strides[0], 2 * n * item, item)
+        ).astype(np.float32)
+        rows = screened.reshape(nch * k, n)
         spec = rows @ self._screen_basis
         energy = np.einsum("ij,ij->i", rows, rows)
         sq = spec * spec
         p = sq[:, :8] + sq[:, 8:]  # tone energies, rows then columns
         top = np.maximum(np.maximum(p[:, 0::4], p[:, 1::4]), np.maximum(p[:, 2::4], p[:, 3::4]))
-        tone = top[:, 0] + top[:, 1]
-        cand = (tone >= self._screen_ratio * energy) & (energy >= self._screen_energy)
-        cand = cand.reshape(nch, count)
-        # A fine window straddling a candidate and the next screening window is evaluated
-        # with the latter, so the window after a candidate is a candidate too.
-        spread = cand.copy()
+        cand = (top[:, 0] + top[:, 1] >= self._screen_share * energy) & (
+            np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy
+        )
+        cand &= energy >= self._screen_energy
+        cand = cand.reshape(nch, k)
+        # Spread each candidate to its neighbours; the block ends on an even window, so
+        # the first window of the next block is the odd neighbour of this block's last.
+        spread = np.zeros((nch, count + 1), bool)
+        spread[:, j0 : j0 + 2 * k : 2] = cand
         spread[:, 0] |= self._last_candidate
-        spread[:, 1:] |= cand[:, :-1]
-        self._last_candidate = cand[:, -1].copy()
-        ci, si = np.nonzero(spread)
+        spread[:, :-1] |= spread[:, 1:]
+        spread[:, j0 + 1 : j0 + 1 + 2 * k : 2] |= cand
+        self._last_candidate = spread[:, count - 1] & (j0 + 2 * (k - 1) == count - 1)
+        ci, si = np.nonzero(spread[:, :count])
         if ci.size == 0:
             return ci, si, si
 
-        # Each candidate s evaluates fine windows 2 s and 2 s + 1, each with the three fine
-        # windows before it (for the phase advance): five fine windows over the six
-        # half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, the first four of which may
-        # still be in the history. Fine window j is the sum of half-window j taken as a
-        # first half and half-window j + 1 taken as a second half.
-        hop = self.hop
-        half = 2 * si[:, None] + self._half_offsets  # (m, 6), call-local half-windows
+        # Each evaluated screening window s gives fine windows 2 s and 2 s + 1, each with
+        # the three fine windows before it (for the phase advance): five fine windows over
+        # the six half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, the first four of
+        # which may lie in the history. Fine window j is the sum of half-window j taken
+        # as a first half and half-window j + 1 taken as a second half.
+        half = 2 * si[:, None] + self._half_offsets  # (m, 6), block-local half-windows
         early = half < 0
-        rows_new = data.reshape(-1, hop)[np.where(early, 0, ci[:, None] * 2 * count + half)]
+        item = data.itemsize
+        by_half = as_strided(
+            data, shape=(nch, 2 * count, hop), strides=(data.strides[0], hop * item, item)
+        )
+        rows_new = by_half[ci[:, None], np.maximum(half, 0)]
         if np.any(early):
-            old = hist.reshape(-1, hop)[np.where(early, ci[:, None] * 4 + half + 4, 0)]
+            old = hist.reshape(nch, 4, hop)[ci[:, None], np.clip(half + 4, 0, 3)]
             rows_new = np.where(early[:, :, None], old, rows_new)
-        halves = rows_new.reshape(-1, hop)
+        halves = rows_new.reshape(-1, hop).astype(np.float32)
         hspec = (halves @ self._half_basis).reshape(ci.size, 6, 2, 2 * nf)
         henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)
         fspec = hspec[:, :5, 0] + hspec[:, 1:, 1]  # (m, 5, 2 nf)
