@@ -169,9 +169,9 @@ class DtmfReceiver:
         # Half-window basis: first-half and second-half parts of the window basis.
         self._half_basis = np.hstack([self._basis[: self.hop], self._basis[self.hop :]])
         self._half_offsets = np.arange(-4, 2)
-        # Which four of a candidate's five fine windows (newest first) each of its two
-        # evaluations uses.
-        self._eval_index = np.array([[3, 2, 1, 0], [4, 3, 2, 1]])
+        # The four fine windows (newest first) behind an evaluation, counted from the
+        # oldest of a candidate's five.
+        self._window_back = np.array([3, 2, 1, 0])[None, :, None]
         # Phase a tone at exactly the nominal frequency advances by between two windows.
         self._advance = np.exp(-2j * np.pi * f8 * self.hop / fs)
         self._hz_per_radian = fs / (2.0 * np.pi * self.hop)
@@ -323,30 +323,32 @@ class DtmfReceiver:
         henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)
         fspec = hspec[:, :5, 0] + hspec[:, 1:, 1]  # (m, 5, 2 nf)
         fenergy = henergy[:, :5] + henergy[:, 1:]
-        g = fspec[:, self._eval_index].reshape(2 * ci.size, 4, 2 * nf)  # newest first
+        # Evaluation e = 2 i + k is fine window 2 s_i + k: fine windows 3 + k (now) back
+        # to k of candidate i.
+        now_spec = fspec[:, 3:5].reshape(2 * ci.size, 2 * nf)
         now_energy = fenergy[:, 3:5].reshape(-1)
         chan = np.repeat(ci, 2)
         fine_q = (2 * (si + first))[:, None] + np.arange(2)
 
-        re = g[:, :, :8]
-        im = g[:, :, nf : nf + 8]
-        power = (re * re + im * im) * np.float32(2.0 / n)
-        now = power[:, 0].reshape(-1, 2, 4)  # (evaluation, group, tone)
+        sq = now_spec * now_spec
+        now = (sq[:, :8] + sq[:, nf : nf + 8]).reshape(-1, 2, 4)  # (evaluation, group, tone)
         best = now.argmax(axis=2)  # (evaluation, group): row, column
         ordered = np.sort(now, axis=2)
-        top = ordered[:, :, 3]
+        top = ordered[:, :, 3] * np.float32(2.0 / n)
         ok = np.all(top >= self._min_energy, axis=1)
-        ok &= np.all(top >= self._rel_peak * ordered[:, :, 2], axis=1)
+        ok &= np.all(ordered[:, :, 3] >= self._rel_peak * ordered[:, :, 2], axis=1)
 
         # The other tone of the pair leaks into each detector a little and beats with it,
         # so a single window misjudges both level and phase by up to a dB and a few Hz.
         # Frequency (from the phase advance between windows) and twist are therefore
         # taken over the last four fine windows.
         fr = best + self._group_base  # (evaluation, 2) frequency indices
-        z = re + 1j * im
-        e = np.arange(fr.shape[0])[:, None]
-        advance = np.sum(z[:, :-1] * np.conj(z[:, 1:]), axis=1)[e, fr]
-        level = np.sum(power, axis=1)[e, fr]
+        cand = np.repeat(np.arange(ci.size), 2)[:, None, None]
+        back = np.tile(np.arange(2), ci.size)[:, None, None]
+        win = back + self._window_back  # (evaluation, 4, 1): fine windows, newest first
+        z = fspec[cand, win, fr[:, None, :]] + 1j * fspec[cand, win, fr[:, None, :] + nf]
+        advance = np.sum(z[:, :-1] * np.conj(z[:, 1:]), axis=1)
+        level = np.sum(z.real**2 + z.imag**2, axis=1) * (2.0 / n)
         offset = np.angle(advance * self._advance[fr]) * self._hz_per_radian
         ok &= np.all(np.abs(offset) <= self._max_offset[fr], axis=1)
         # A musical note and its overtones stand in simple ratios; a DTMF pair, even with
@@ -361,8 +363,7 @@ class DtmfReceiver:
         level /= gain
         ok &= level[:, 1] <= self._normal_twist * level[:, 0]
         ok &= level[:, 0] <= self._reverse_twist * level[:, 1]
-        g0 = g[:, 0]
-        dial = np.sum(g0[:, 8:nf] ** 2 + g0[:, nf + 8 :] ** 2, axis=1) * (2.0 / n)
+        dial = np.sum(sq[:, 8:nf] + sq[:, nf + 8 :], axis=1) * (2.0 / n)
         ok &= np.sum(top / gain, axis=1) >= self._ratio * (now_energy - dial)
 
         sel = np.flatnonzero(ok)
