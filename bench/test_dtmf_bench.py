@@ -30,11 +30,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pytest
-from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver
-from boardcc.dsp.levels import sine_amplitude
 
 from bench import spandsp_peer
 from bench.spandsp_peer import SpandspDtmf
+from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver
+from boardcc.dsp.levels import sine_amplitude
 from tests.corpus import FS, corpus_hours, talkoff_corpus
 
 I16 = npt.NDArray[np.int16]

@@ -470,8 +470,8 @@ def dtmf_tones(
     freq_error : float
         Relative frequency error applied to both tones (for conformance tests).
     """
-    on = int(round(on_ms * fs / 1000.0))
-    off = int(round(off_ms * fs / 1000.0))
+    on = round(on_ms * fs / 1000.0)
+    off = round(off_ms * fs / 1000.0)
     t = np.arange(on) / fs
     a_row = sine_amplitude(level_dbm0)
     a_col = sine_amplitude(level_dbm0 + twist_db)

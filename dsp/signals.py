@@ -52,14 +52,14 @@ def cadenced(
 ) -> F64:
     """A tone switched on and off by `pattern_ms` = (on, off, on, off, ...), repeated to
     `total_ms`. An empty pattern means continuous."""
-    n = int(round(total_ms * fs / 1000.0))
+    n = round(total_ms * fs / 1000.0)
     tone = sines(freqs, n, fs=fs, level_dbm0=level_dbm0)
     if not pattern_ms:
         return tone
     gate = np.zeros(n, dtype=bool)
     pos, on, i = 0, True, 0
     while pos < n:
-        length = int(round(pattern_ms[i % len(pattern_ms)] * fs / 1000.0))
+        length = round(pattern_ms[i % len(pattern_ms)] * fs / 1000.0)
         if on:
             gate[pos : pos + length] = True
         pos += length

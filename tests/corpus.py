@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile
+from scipy import signal as sps
+
 from boardcc.dsp.levels import power_dbm0, sine_amplitude, sine_power
 from boardcc.dsp.signals import band_noise, to_int16
-from scipy import signal as sps
 
 FS = 8000
 #: espeak-ng writes 22050 Hz; 8000/22050 = 160/441.

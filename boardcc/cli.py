@@ -1,0 +1,171 @@
+"""The `boardcc` command.
+
+One entry point with subcommands; each subcommand is a small function that turns its
+arguments into calls on the library and prints the result. Errors the user can fix (a file
+that is not audio, an unknown tone plan) are one line on stderr and exit status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from boardcc import __version__
+from boardcc.dsp.audio import AudioFileError, read_audio
+from boardcc.dsp.dtmf import detect_dtmf
+from boardcc.dsp.tones import available_plans, detect_tones, load_plan
+
+#: Gaps without any tone, digit or voice at least this long are reported as silence.
+MIN_SILENCE_S = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Something found on a channel, from `start` for `duration` seconds."""
+
+    channel: int
+    start: float
+    duration: float
+    type: str  # "dtmf", "tone", "voice" or "silence"
+    label: str = ""  # the digit or the tone's name
+    cycles: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "channel": self.channel,
+            "t": round(self.start, 3),
+            "type": self.type,
+        }
+        if self.type == "dtmf":
+            out["digit"] = self.label
+        elif self.type == "tone":
+            out["name"] = self.label
+            out["cycles"] = self.cycles
+        out["duration"] = round(self.duration, 3)
+        return out
+
+
+def decode_spans(path: Path, plan: str) -> list[Span]:
+    """Every DTMF digit, plan tone, voice and silence span in an audio file, by channel."""
+    audio = read_audio(path)
+    fs = float(audio.fs)
+    length = audio.samples.shape[1] / fs
+    spans: list[Span] = []
+    for e in detect_dtmf(audio.samples, fs=fs):
+        spans.append(Span(e.channel, e.start / fs, (e.end - e.start) / fs, "dtmf", e.digit))
+    opened: dict[tuple[int, str], tuple[int, int]] = {}
+    for t in detect_tones(audio.samples, fs=fs, plan=plan):
+        key = (t.channel, t.name)
+        if t.kind == "on":
+            opened[key] = (t.sample, t.cycles)
+        elif key in opened:
+            start, _ = opened.pop(key)
+            spans.append(_tone_span(t.channel, t.name, start / fs, t.sample / fs, t.cycles))
+    for (channel, name), (start, cycles) in opened.items():
+        spans.append(_tone_span(channel, name, start / fs, length, cycles))
+    spans = _without_keyed_voice(spans)
+    spans += _silences(spans, audio.samples.shape[0], length)
+    spans.sort(key=lambda s: (s.start, s.channel, s.type))
+    return spans
+
+
+def _tone_span(channel: int, name: str, start: float, end: float, cycles: int) -> Span:
+    if name == "voice":
+        return Span(channel, start, end - start, "voice")
+    return Span(channel, start, end - start, "tone", name, cycles)
+
+
+def _without_keyed_voice(spans: list[Span]) -> list[Span]:
+    """Drop "voice" that is mostly DTMF: the voice detector knows plan tones, not digits."""
+    keyed = [(s.channel, s.start, s.start + s.duration) for s in spans if s.type == "dtmf"]
+
+    def mostly_keyed(v: Span) -> bool:
+        end = v.start + v.duration
+        covered = sum(
+            max(0.0, min(end, e) - max(v.start, b)) for ch, b, e in keyed if ch == v.channel
+        )
+        return covered >= 0.4 * v.duration
+
+    return [s for s in spans if s.type != "voice" or not mostly_keyed(s)]
+
+
+def _silences(spans: list[Span], channels: int, length: float) -> list[Span]:
+    """The gaps of at least MIN_SILENCE_S between everything else found on each channel."""
+    out = []
+    for ch in range(channels):
+        busy = sorted((s.start, s.start + s.duration) for s in spans if s.channel == ch)
+        t = 0.0
+        for start, end in [*busy, (length, length)]:
+            if start - t >= MIN_SILENCE_S:
+                out.append(Span(ch, t, start - t, "silence"))
+            t = max(t, end)
+    return out
+
+
+def _print_table(spans: Sequence[Span]) -> None:
+    print(f"{'channel/通道':>12}  {'time/时间 s':>11}  {'length/时长 s':>13}  what/内容")
+    for s in spans:
+        what = s.type
+        if s.type == "dtmf":
+            what = f"DTMF {s.label}"
+        elif s.type == "tone":
+            what = f"tone {s.label}" + (f" ({s.cycles} cycles)" if s.cycles > 1 else "")
+        print(f"{s.channel:>12}  {s.start:>11.3f}  {s.duration:>13.3f}  {what}")
+
+
+def _decode(args: argparse.Namespace) -> int:
+    try:
+        load_plan(args.plan)
+        spans = decode_spans(Path(args.file), args.plan)
+    except AudioFileError as exc:
+        print(f"boardcc decode: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"boardcc decode: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        for s in spans:
+            print(json.dumps(s.as_json(), ensure_ascii=False))
+    else:
+        _print_table(spans)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boardcc",
+        description="boardcc, a board-based call center / 板卡呼叫中心",
+    )
+    parser.add_argument("--version", action="version", version=f"boardcc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dec = sub.add_parser(
+        "decode",
+        help="DTMF digits, tones and voice/silence in an audio file / 解码音频文件中的按键、信号音",
+        description="Every DTMF digit, call-progress or fax tone and voice/silence span "
+        "found in an audio file, per channel, with times. "
+        "报告音频文件中每个通道的DTMF按键、信号音和语音/静音段。",
+    )
+    dec.add_argument("file", help="audio file (WAV, A-law, μ-law, VOX, GSM, MP3 ...)")
+    dec.add_argument("--json", action="store_true", help="one JSON object per line")
+    dec.add_argument(
+        "--plan",
+        default="cn",
+        help=f"tone plan: one of {', '.join(available_plans())} or a YAML file (default cn)",
+    )
+    dec.set_defaults(run=_decode)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
