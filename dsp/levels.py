@@ -19,7 +19,7 @@ FULL_SCALE = 32768.0
 
 def sine_amplitude(dbm0: float) -> float:
     """Peak amplitude, in int16 units, of a sine wave at `dbm0`."""
-    return FULL_SCALE * 10.0 ** ((dbm0 - FULL_SCALE_SINE_DBM0) / 20.0)
+    return float(FULL_SCALE * 10.0 ** ((dbm0 - FULL_SCALE_SINE_DBM0) / 20.0))
 
 
 def sine_power(dbm0: float) -> float:
@@ -34,9 +34,7 @@ def power_dbm0(mean_square: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """
     ms = np.asarray(mean_square, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        return np.asarray(
-            10.0 * np.log10(ms / sine_power(0.0)), dtype=np.float64
-        )
+        return np.asarray(10.0 * np.log10(ms / sine_power(0.0)), dtype=np.float64)
 
 
 def level_dbm0(x: npt.ArrayLike) -> float:
