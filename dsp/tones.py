@@ -30,17 +30,20 @@ How it works, every 5 ms hop over 20 ms windows:
      tone's start and end to within a few milliseconds.
    * Cadence, per signal: the on- and off-periods since an anchor are matched against every
      plan tone sharing the signal, at every phase of its pattern, within
-     ``duration * (1 +/- cadence_tolerance_pct / 100) +/- cadence_tolerance_ms``; off-periods
-     must also be `off_quieter_db` quieter than the on-period before them (music and speech
-     have no silent gaps at a tone's rhythm). A tone is declared when it is the only plan
-     tone still consistent and it has shown `cycles` on-periods (continuous tones: when
-     they have lasted `confirm_ms`, which a plan must set longer than any on-period of a
-     cadenced tone on the same frequencies). It ends when the cadence breaks. When nothing
-     fits, the anchor moves forward one on/off pair at a time.
+     ``duration * (1 +/- cadence_tolerance_pct / 100) +/- cadence_tolerance_ms``. An
+     off-period must also be `off_quieter_db` quieter than the on-period before it: music
+     and speech have no silent gaps at a tone's rhythm. Another plan tone, or voice about as
+     loud as the tone (the callee answering during ringback), breaks an off-period at once.
+     A tone is declared when it is the only plan tone still consistent and it has shown
+     `cycles` on-periods followed by `quiet_after_ms` of quiet (continuous tones: when they
+     have lasted `confirm_ms`, which a plan must set longer than any on-period of a
+     cadenced tone on the same frequencies). It ends when its cadence breaks; the "off"
+     event is then dated at the end of its last on-period. When nothing fits, the anchor
+     moves forward one on/off pair at a time.
    * Voice: windows above the threshold, gaps shorter than the hangover bridged, declared
-     after `min_ms` of activity; a window with a signal in it resets a voice burst not yet declared,
-     and a tone segment ends any declared one, so voice is not reported while a plan tone
-     is present.
+     after `min_ms` of activity. A window with a signal in it resets a voice burst not yet
+     declared, and a tone segment ends a declared one, so voice is not reported while a
+     plan tone is present.
 
 Plans are YAML files (`plans/*.yaml`: ``cn`` by default, ``us``, ``eu``), loaded and validated
 by `load_plan`.
@@ -659,7 +662,7 @@ class _Cadence:
     def __init__(self) -> None:
         self.marks: list[int] = []
         self.gap_ok: list[bool] = []
-        self.open_ok = True  # False once an open off-period has heard another tone
+        self.open_ok = True  # False once another tone or loud voice broke the open off-period
         self.confirmed: _Rule | None = None
         self.trimmed = 0
         self.limits: list[tuple[int, bool]] = []
@@ -790,6 +793,7 @@ class _Channel:
         "seg_signal",
         "seg_start",
         "voice_count",
+        "voice_cum",
         "voice_first",
         "voice_last",
         "voice_on",
@@ -818,6 +822,7 @@ class _Channel:
         self.voice_on = False
         self.voice_first = -1  # first window of a burst not yet declared (-1: none)
         self.voice_count = 0  # its active windows before the current run
+        self.voice_cum = 0  # cumulative energy before it
         self.voice_last = 0
         self.deadline = _NEVER
 
@@ -843,6 +848,7 @@ class _Channel:
             and self._known(k) - self.seg_start >= r.min_on
         ):
             self._make_real(k, out)
+        self._voice(k, rows, out)
         for s in list(self.cadence):
             m = self.cadence[s]
             found = m.evaluate(
@@ -852,7 +858,6 @@ class _Channel:
                 out.append(ToneEvent(self.index, name, kind, sample, self._end(k), cycles))
             if not m.marks:
                 del self.cadence[s]
-        self._voice(k, out)
         self.deadline = self._next_deadline(k)
 
     def _new_run(self, k: int, rows: _Rows) -> None:
@@ -878,6 +883,7 @@ class _Channel:
         elif code == _ACTIVE and not self.voice_on and self.voice_first < 0:
             self.voice_first = k
             self.voice_count = 0
+            self.voice_cum = prev_cum
 
     def _open_segment(self) -> None:
         w = self.rules.window
@@ -953,7 +959,7 @@ class _Channel:
             return self._end(self.run_start) - r.window, None
         return self._end(k) - r.window, -r.window
 
-    def _voice(self, k: int, out: list[ToneEvent]) -> None:
+    def _voice(self, k: int, rows: _Rows, out: list[ToneEvent]) -> None:
         r = self.rules
         if not self.voice_on and self.voice_first >= 0:
             if self.run_code == _ACTIVE:
@@ -961,6 +967,17 @@ class _Channel:
                     self.voice_on = True
                     start = self._end(self.voice_first) - r.hop // 2
                     out.append(ToneEvent(self.index, VOICE, "on", start, self._end(k), 0))
+                    # Voice about as loud as a tone, in its off-period (the callee answering
+                    # during ringback), ends the cadence now rather than at its timeout. Its
+                    # level is measured from where the tone has wholly left the window.
+                    for m in self.cadence.values():
+                        if m.marks and len(m.marks) % 2 == 0:
+                            since, cum = self.voice_first - 1, self.voice_cum
+                            if since < m.gap_window:
+                                since, cum = m.gap_window, m.gap_cum
+                            if k > since:
+                                loud = ((rows.at(k)[2] - cum) % _WRAP) / (k - since)
+                                m.open_ok &= loud * r.quiet_factor <= m.on_mean
             elif k - self.voice_last > r.hangover:
                 self.voice_first = -1
         if self.voice_on and self.run_code != _ACTIVE and k - self.voice_last > r.hangover:
@@ -1167,12 +1184,16 @@ class ToneDetector:
         changed = codes[:, depth:] != codes[:, depth - 1 : -1]
         last = w.first + w.count - 1
         visit = np.flatnonzero(changed.any(axis=1) | (self._deadline <= last))
+        # Windows where each channel's code changes, channel by channel.
+        where_c, where_w = np.nonzero(changed)
+        at = (where_w + w.first).tolist()
+        lows = np.searchsorted(where_c, visit).tolist()
+        highs = np.searchsorted(where_c, visit, side="right").tolist()
         events: list[ToneEvent] = []
-        for c in visit.tolist():
+        for c, low, high in zip(visit.tolist(), lows, highs, strict=True):
             state = self._state[c]
             rows = _Rows(w.first - depth, codes[c], ratios[c], cums[c])
-            changes = (np.flatnonzero(changed[c]) + w.first).tolist()
-            changes.append(_NEVER)
+            changes = [*at[low:high], _NEVER]
             i = 0
             while True:
                 k = min(changes[i], state.deadline)

@@ -350,6 +350,29 @@ def test_voice_activity_follows_speech_phrases() -> None:
 
 
 @pytest.mark.parametrize("plan", PLANS)
+def test_answer_during_ringback_ends_it_with_voice(plan: str) -> None:
+    """The callee answers in ringback's off-period: voice starts and ringback ends together,
+    not when the off-period times out."""
+    rng = np.random.default_rng(8)
+    ringback = load_plan(plan).tone("ringback")
+    length = tone_length_ms(ringback.cadence_ms, 2)
+    answer = int((length + 700) * MS)
+    x = np.zeros(answer + 3 * FS)
+    x[: int(length * MS)] = plan_tone(plan, "ringback", length, level_dbm0=-20)
+    speech, phrases = speech_like(rng, 3.0, level=-15)
+    x[answer:] = speech
+    events = detect_tones(to_int16(add_noise(x, 40, rng)), plan=plan)
+    assert [(e.name, e.kind) for e in events][:3] == [
+        ("ringback", "on"),
+        ("voice", "on"),
+        ("ringback", "off"),
+    ]
+    _, voice, end = events[:3]
+    assert abs(voice.sample - answer - phrases[0][0]) <= 40 * MS
+    assert end.detected == voice.detected and abs(end.sample - length * MS) <= TIMING
+
+
+@pytest.mark.parametrize("plan", PLANS)
 def test_no_voice_reported_during_tones(plan: str) -> None:
     """Loud clean tones, including the fast 250/250 cadences, are not voice."""
     names = ("congestion", "busy", "ringback")
