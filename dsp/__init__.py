@@ -1,9 +1,14 @@
 """Signal processing for voice-board channels, in numpy, batched across channels.
 
 Nothing here imports the engine or a driver. Blocks are ``(channels, samples)``; int16 at the
-edges, float32 inside; `fs` is keyword-only.
+edges, float32 inside; `fs` is keyword-only. Streaming classes carry their state across
+calls and give the same results whatever the block sizes; one-shot functions take whole
+signals.
 """
 
+from boardcc.dsp.audio import Audio, AudioFileError, codecs, read_audio, write_audio
+from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver, detect_dtmf, dtmf_tones
+from boardcc.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from boardcc.dsp.levels import (
     FULL_SCALE_SINE_DBM0,
     level_dbm0,
@@ -12,13 +17,42 @@ from boardcc.dsp.levels import (
     sine_power,
 )
 from boardcc.dsp.sliding import SlidingDft, Windows
+from boardcc.dsp.tones import (
+    ToneDetector,
+    ToneEvent,
+    TonePlan,
+    available_plans,
+    detect_tones,
+    load_plan,
+    plan_tone,
+)
 
 __all__ = [
     "FULL_SCALE_SINE_DBM0",
+    "Audio",
+    "AudioFileError",
+    "DtmfEvent",
+    "DtmfReceiver",
     "SlidingDft",
+    "ToneDetector",
+    "ToneEvent",
+    "TonePlan",
     "Windows",
+    "alaw_decode",
+    "alaw_encode",
+    "available_plans",
+    "codecs",
+    "detect_dtmf",
+    "detect_tones",
+    "dtmf_tones",
     "level_dbm0",
+    "load_plan",
+    "plan_tone",
     "power_dbm0",
+    "read_audio",
     "sine_amplitude",
     "sine_power",
+    "ulaw_decode",
+    "ulaw_encode",
+    "write_audio",
 ]
