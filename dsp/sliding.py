@@ -154,9 +154,7 @@ class SlidingDft:
             self._pending = np.array(a[:, take:], dtype=np.float32)
         else:
             flat[:] = self._pending[:, :used]
-            self._pending = np.concatenate(
-                [self._pending[:, used:], a.astype(np.float32)], axis=1
-            )
+            self._pending = np.concatenate([self._pending[:, used:], a.astype(np.float32)], axis=1)
         rows = flat.reshape(self.channels * nsub, hop)
         prod = (rows @ self._basis).reshape(self.channels, nsub, w, 2 * nf)
         sub_energy = np.einsum("ij,ij->i", rows, rows).reshape(self.channels, nsub)

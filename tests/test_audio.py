@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import soundfile as sf
+
 from boardcc.dsp.audio import (
     Audio,
     AudioFileError,

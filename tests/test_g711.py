@@ -8,6 +8,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+
 from boardcc.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 
 ALL_LINEAR = np.arange(-32768, 32768, dtype=np.int16)
