@@ -159,6 +159,7 @@ class DtmfReceiver:
         self._screen_share = np.float32(0.45 * self.window / 2.0)
         self._screen_each = np.float32(0.05 * self.window / 2.0)
         self._screen_energy = np.float32(self._min_energy)
+        self._screen_peak = np.float32(10.0 ** (min(6.0, relative_peak_db) / 10.0))
         self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
         self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
         self._reverse_twist = np.float32(10.0 ** (reverse_twist_db / 10.0))
@@ -290,6 +291,13 @@ class DtmfReceiver:
             np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy
         )
         cand &= energy >= self._screen_energy
+        # Each tone must also stand out in its group (less strictly than in the full test,
+        # which looks at the same window): speech rarely does, a key press always does.
+        maybe = np.flatnonzero(cand)
+        if maybe.size:
+            group = p[maybe].reshape(-1, 2, 4)
+            near = group * self._screen_peak >= top[maybe][:, :, None]  # the top one, at least
+            cand[maybe] = np.all(np.count_nonzero(near, axis=2) == 1, axis=1)
         cand = cand.reshape(nch, k)
         # Spread each candidate to its neighbours; the block ends on an even window, so
         # the first window of the next block is the odd neighbour of this block's last.
