@@ -323,9 +323,9 @@ class DtmfReceiver:
             data, shape=(nch, 2 * count, hop), strides=(data.strides[0], hop * item, item)
         )
         rows_new = by_half[ci[:, None], np.maximum(half, 0)]
-        if np.any(early):
-            old = hist.reshape(nch, 4, hop)[ci[:, None], np.clip(half + 4, 0, 3)]
-            rows_new = np.where(early[:, :, None], old, rows_new)
+        ei, ej = np.nonzero(early)
+        if ei.size:
+            rows_new[ei, ej] = hist.reshape(nch, 4, hop)[ci[ei], half[ei, ej] + 4]
         halves = rows_new.reshape(-1, hop).astype(np.float32)
         hspec = (halves @ self._half_basis).reshape(ci.size, 6, 2, 2 * nf)
         henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)
@@ -388,25 +388,38 @@ class DtmfReceiver:
         return event
 
     def _debounce(self, ch: I64, w: I64, d: I64) -> list[DtmfEvent]:
-        # Most hits just continue the press under way on their channel; those channels
-        # are updated in bulk. The rest (presses starting, ending, interrupted) go one hit
-        # at a time.
-        first_of_channel = np.ones(ch.size, bool)
-        first_of_channel[1:] = ch[1:] != ch[:-1]
-        before = np.where(first_of_channel, self._last_hit[ch], np.roll(w, 1))
-        plain = (d == self._active[ch]) & (w - before <= self.min_off)
-        odd = np.unique(ch[~plain])
-        bulk = ~np.isin(ch, odd)
-        if np.any(bulk):
-            last = np.flatnonzero(bulk & np.append(ch[1:] != ch[:-1], True))
-            c = ch[last]
-            self._last_hit[c] = w[last]
-            self._run_digit[c] = d[last]
-            self._run_last[c] = w[last]
-            self._run_len[c] = self.min_on
+        # A channel whose hits in this block are one unbroken run of one digit, either
+        # continuing the press under way or with no press under way, is updated in bulk:
+        # that is nearly every channel in every block. The rest (presses ending, another
+        # digit, dropouts) go one hit at a time through `_step`, which defines the rules.
+        starts = np.flatnonzero(np.r_[True, ch[1:] != ch[:-1]])
+        ends = np.r_[starts[1:], ch.size]
+        unbroken = np.r_[True, (d[1:] == d[:-1]) & (w[1:] == w[:-1] + 1)]
+        unbroken[starts] = True
+        c, digit = ch[starts], d[starts]
+        first, last = w[starts], w[ends - 1]
+        active = self._active[c]
+        clean = np.logical_and.reduceat(unbroken, starts)
+        idle = clean & (active < 0)
+        bulk = idle | (clean & (active == digit) & (first - self._last_hit[c] <= self.min_off))
+
+        cb, db, fb, lb = c[bulk], digit[bulk], first[bulk], last[bulk]
+        extend = (self._run_digit[cb] == db) & (self._run_last[cb] == fb - 1)
+        self._run_len[cb] = np.where(extend, self._run_len[cb], 0) + (ends - starts)[bulk]
+        self._run_first[cb] = np.where(extend, self._run_first[cb], fb)
+        self._run_digit[cb] = db
+        self._run_last[cb] = lb
+        self._last_hit[cb] = np.where(idle[bulk], self._last_hit[cb], lb)
+        begin = idle[bulk] & (self._run_len[cb] >= self.min_on)
+        cs = cb[begin]
+        self._active[cs] = db[begin]
+        self._press_first[cs] = self._run_first[cs]
+        self._last_hit[cs] = lb[begin]
+
         events: list[DtmfEvent] = []
-        for i in np.flatnonzero(~bulk).tolist():
-            events += self._step(int(ch[i]), int(w[i]), int(d[i]))
+        for g in np.flatnonzero(~bulk).tolist():
+            for i in range(int(starts[g]), int(ends[g])):
+                events += self._step(int(ch[i]), int(w[i]), int(d[i]))
         return events
 
     def _step(self, ch: int, w: int, d: int) -> list[DtmfEvent]:
