@@ -33,9 +33,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
+from scipy import signal as sps
+
 from boardcc.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from boardcc.dsp.signals import to_int16
-from scipy import signal as sps
 
 __all__ = [
     "Audio",

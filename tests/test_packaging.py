@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import boardcc
-import boardcc.dsp
 import boardcc.drivers
+import boardcc.dsp
 import boardcc.gui
 import boardcc.ivr_flows
 
