@@ -58,6 +58,11 @@ DIGITS = "".join(KEYPAD)
 # Frequency ratios of a note's overtones that a column/row pair could otherwise imitate.
 _OVERTONE_RATIOS = np.array([3 / 2, 5 / 3, 2.0, 5 / 2])
 
+#: Screening windows a window's judgement waits for, and the widest run of screening windows
+#: without a candidate (a dropout) inside a press that is still judged in full.
+LOOKAHEAD = 2
+GAP = 2
+
 _DIGIT_POS = {d: (r, c) for r, row in enumerate(KEYPAD) for c, d in enumerate(row)}
 
 
@@ -119,7 +124,7 @@ class DtmfReceiver:
         fs: float = 8000.0,
         min_level_dbm0: float = -43.0,
         energy_ratio: float = 0.75,
-        relative_peak_db: float = 8.0,
+        relative_peak_db: float = 6.0,
         normal_twist_db: float = 7.0,
         reverse_twist_db: float = 9.0,
         freq_tolerance: float = 0.025,
@@ -149,6 +154,9 @@ class DtmfReceiver:
         self._screen_basis = np.ascontiguousarray(
             self._basis[:, list(range(8)) + list(range(nf, nf + 8))]
         )
+        self._dial_basis = np.ascontiguousarray(
+            self._basis[:, [i for i in range(8, nf)] + [i for i in range(nf + 8, 2 * nf)]]
+        )
         self._min_energy = np.float32(sine_power(min_level_dbm0) * self.window)
         self._ratio = np.float32(energy_ratio)
         # Screening: a screening window is a candidate when its strongest row and column
@@ -159,7 +167,7 @@ class DtmfReceiver:
         self._screen_share = np.float32(0.45 * self.window / 2.0)
         self._screen_each = np.float32(0.05 * self.window / 2.0)
         self._screen_energy = np.float32(self._min_energy)
-        self._screen_peak = np.float32(10.0 ** (min(6.0, relative_peak_db) / 10.0))
+        self._screen_peak = np.float32(10.0 ** ((relative_peak_db - 1.0) / 10.0))
         self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
         self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
         self._reverse_twist = np.float32(10.0 ** (reverse_twist_db / 10.0))
@@ -178,13 +186,15 @@ class DtmfReceiver:
         self._hz_per_radian = fs / (2.0 * np.pi * self.hop)
         self.min_on = min_on_windows
         self.min_off = min_off_windows
-        # Samples kept from earlier calls: the history the fine windows reach back into
-        # (two screening windows) and what has not yet made a whole screening window.
-        self._history = 2 * self.window
+        # Windows are judged LOOKAHEAD screening windows late, once the candidates around
+        # them are known. Kept from earlier calls: the samples of the last four screening
+        # windows (a judged window's fine windows reach two back), the candidate marks of
+        # the last LOOKAHEAD + GAP windows, and what has not yet made a whole window.
+        self._history = 4 * self.window
         self._hist = np.zeros((channels, self._history), np.int16)
         self._pending = np.zeros((channels, 0), np.int16)
-        self._screened = 0  # screening windows done
-        self._last_candidate = np.zeros(channels, bool)
+        self._marks = np.zeros((channels, LOOKAHEAD + GAP), bool)
+        self._screened = 0  # screening windows screened
         # Per-channel press state: the press under way (digit or -1, first window, last
         # window that hit) and the run of identical hits that may start the next one.
         self._active = np.full(channels, -1, np.int64)
@@ -204,8 +214,8 @@ class DtmfReceiver:
         """Forget everything, as if the streams started again."""
         self._hist = np.zeros((self.channels, self._history), np.int16)
         self._pending = np.zeros((self.channels, 0), np.int16)
+        self._marks[:] = False
         self._screened = 0
-        self._last_candidate[:] = False
         self._active[:] = -1
         self._run_digit[:] = -1
         self._run_len[:] = 0
@@ -226,33 +236,42 @@ class DtmfReceiver:
         data = np.concatenate([self._pending, x], axis=1) if self._pending.shape[1] else x
         n = self.window
         count = data.shape[1] // n
-        # Odd screening windows are not screened but evaluated when a neighbour is a
-        # candidate; the next one may be in the next block, so an odd window waits.
-        if (self._screened + count) % 2 == 0 and count:
-            count -= 1
         used = count * n
         self._pending = data[:, used:].copy()
         if count == 0:
             return []
-        hist = self._hist
-        if used >= self._history:
-            self._hist = data[:, used - self._history : used].copy()
-        else:
-            self._hist = np.concatenate([hist[:, used:], data[:, :used]], axis=1)
         first = self._screened
         self._screened += count
-        events: list[DtmfEvent] = []
-        ch, w, d = self._hits(hist, data, count, first)
-        if ch.size:
-            events = self._debounce(ch, w, d)
-        events += self._end_quiet(2 * self._screened - 1)
+        marks = np.concatenate([self._marks, self._screen(data, count, first)], axis=1)
+        self._marks = marks[:, count:]
+        events = self._judge(marks, data[:, :used], first - LOOKAHEAD)
+        events += self._end_quiet(2 * (self._screened - LOOKAHEAD) - 1)
         events.sort(key=lambda e: (e.end, e.channel))
         return events
 
     def flush(self) -> list[DtmfEvent]:
-        """End of the streams: report the presses still held, as if they ended now."""
-        chans = np.flatnonzero(self._active >= 0)
-        events = [self._end(int(c)) for c in chans]
+        """End of the streams: judge the windows still waiting, report the presses still
+        held as if they ended now, and start afresh."""
+        ahead = np.zeros((self.channels, LOOKAHEAD), bool)
+        marks = np.concatenate([self._marks, ahead], axis=1)
+        empty = np.zeros((self.channels, 0), np.int16)
+        events = self._judge(marks, empty, self._screened - LOOKAHEAD)
+        events += [self._end(int(c)) for c in np.flatnonzero(self._active >= 0)]
+        events.sort(key=lambda e: (e.end, e.channel))
+        self.reset()
+        return events
+
+    def _judge(self, marks: npt.NDArray[np.bool_], data: I16, first: int) -> list[DtmfEvent]:
+        """Judge the windows from `first` on whose neighbourhoods `marks` now covers, then
+        debounce the hits; `data` holds the samples from window `first + LOOKAHEAD` on."""
+        count = marks.shape[1] - LOOKAHEAD - GAP
+        hist = self._hist
+        if data.shape[1] >= self._history:
+            self._hist = data[:, data.shape[1] - self._history :].copy()
+        elif data.shape[1]:
+            self._hist = np.concatenate([hist[:, data.shape[1] :], data], axis=1)
+        ch, w, d = self._hits(hist, data, marks, first, count)
+        events = self._debounce(ch, w, d) if ch.size else []
         events.sort(key=lambda e: (e.end, e.channel))
         return events
 
@@ -264,19 +283,21 @@ class DtmfReceiver:
     # 2 s + 1 is screening window s and fine window 2 s straddles s - 1 and s.
     #
     # Only even screening windows are screened: a press long enough to count (40 ms)
-    # always covers one of them whole. Around each candidate, screening windows s - 1,
-    # s and s + 1 have their fine windows evaluated in full; within a press, the
-    # candidates' neighbourhoods join up and every fine window is evaluated.
+    # always covers one of them whole. A screening window has its fine windows judged in
+    # full when a candidate is next to it, or when candidates lie on both sides of it no
+    # more than GAP windows away (a dropout inside a press). Within a press every fine
+    # window is judged.
 
-    def _hits(self, hist: I16, data: I16, count: int, first: int) -> tuple[I64, I64, I64]:
-        """Channel, fine window index and digit index of every fine window that hits, in
-        channel order, then window order. `data` holds `count` screening windows (an odd
-        number, from an even stream index `first` or an even number from an odd one);
-        `hist` the samples before them. `data` may run on past them."""
+    def _screen(self, data: I16, count: int, first: int) -> npt.NDArray[np.bool_]:
+        """Candidate marks, shape (channels, count), for the `count` screening windows in
+        `data`, the first of which has stream index `first`; odd windows are never marked."""
         nch = self.channels
-        n, nf, hop = self.window, self._nf, self.hop
+        n = self.window
         j0 = first % 2  # local index of the first even screening window
         k = (count - j0 + 1) // 2
+        marks = np.zeros((nch, count), bool)
+        if k == 0:
+            return marks
         item = data.itemsize
         screened = as_strided(
             data[:, j0 * n :], shape=(nch, k, n), strides=(data.strides[0], 2 * n * item, item)
@@ -287,10 +308,19 @@ class DtmfReceiver:
         sq = spec * spec
         p = sq[:, :8] + sq[:, 8:]  # tone energies, rows then columns
         top = np.maximum(np.maximum(p[:, 0::4], p[:, 1::4]), np.maximum(p[:, 2::4], p[:, 3::4]))
-        cand = (top[:, 0] + top[:, 1] >= self._screen_share * energy) & (
-            np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy
+        pair = top[:, 0] + top[:, 1]
+        cand = (np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy) & (
+            energy >= self._screen_energy
         )
-        cand &= energy >= self._screen_energy
+        share = pair >= self._screen_share * energy
+        # Dial tone under the digits takes a share of the energy: where that may be why
+        # the pair falls short, measure it and leave it out.
+        short = np.flatnonzero(cand & ~share)
+        if short.size and self._dial_basis.shape[1]:
+            dial = rows[short] @ self._dial_basis
+            rest = energy[short] - np.sum(dial * dial, axis=1) * np.float32(2.0 / n)
+            share[short] = pair[short] >= self._screen_share * rest
+        cand &= share
         # Each tone must also stand out in its group (less strictly than in the full test,
         # which looks at the same window): speech rarely does, a key press always does.
         maybe = np.flatnonzero(cand)
@@ -298,34 +328,51 @@ class DtmfReceiver:
             group = p[maybe].reshape(-1, 2, 4)
             near = group * self._screen_peak >= top[maybe][:, :, None]  # the top one, at least
             cand[maybe] = np.all(np.count_nonzero(near, axis=2) == 1, axis=1)
-        cand = cand.reshape(nch, k)
-        # Spread each candidate to its neighbours; the block ends on an even window, so
-        # the first window of the next block is the odd neighbour of this block's last.
-        spread = np.zeros((nch, count + 1), bool)
-        spread[:, j0 : j0 + 2 * k : 2] = cand
-        spread[:, 0] |= self._last_candidate
-        spread[:, :-1] |= spread[:, 1:]
-        spread[:, j0 + 1 : j0 + 1 + 2 * k : 2] |= cand
-        self._last_candidate = spread[:, count - 1] & (j0 + 2 * (k - 1) == count - 1)
-        ci, si = np.nonzero(spread[:, :count])
+        marks[:, j0 : j0 + 2 * k : 2] = cand.reshape(nch, k)
+        return marks
+
+    def _hits(
+        self, hist: I16, data: I16, marks: npt.NDArray[np.bool_], first: int, count: int
+    ) -> tuple[I64, I64, I64]:
+        """Channel, fine window index and digit index of every fine window that hits among
+        those of screening windows `first` ... `first + count - 1`, in channel order, then
+        window order. `marks` holds the candidates of windows `first - GAP` to
+        `first + count + LOOKAHEAD`; `hist` the four windows before `data`, which starts at
+        window `first + LOOKAHEAD`."""
+        nch = self.channels
+        n, nf, hop = self.window, self._nf, self.hop
+        lo, hi = GAP, GAP + count
+        near = marks[:, lo - 1 : hi - 1] | marks[:, lo:hi] | marks[:, lo + 1 : hi + 1]
+        before = marks[:, lo - 2 : hi - 2] | marks[:, lo - 1 : hi - 1]
+        after = marks[:, lo + 1 : hi + 1] | marks[:, lo + 2 : hi + 2]
+        judge = near | (before & after)
+        if first < 0:
+            judge[:, : min(-first, count)] = False  # before the stream started
+        ci, si = np.nonzero(judge)
         if ci.size == 0:
             return ci, si, si
-
         # Each evaluated screening window s gives fine windows 2 s and 2 s + 1, each with
         # the three fine windows before it (for the phase advance): five fine windows over
-        # the six half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, the first four of
-        # which may lie in the history. Fine window j is the sum of half-window j taken
-        # as a first half and half-window j + 1 taken as a second half.
-        half = 2 * si[:, None] + self._half_offsets  # (m, 6), block-local half-windows
+        # the six half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, counted here from the
+        # start of `data`, the first eight of which are in the history. Fine window j is
+        # the sum of half-window j taken as a first half and half-window j + 1 taken as a
+        # second half.
+        half = 2 * (si - LOOKAHEAD)[:, None] + self._half_offsets  # (m, 6)
         early = half < 0
         item = data.itemsize
-        by_half = as_strided(
-            data, shape=(nch, 2 * count, hop), strides=(data.strides[0], hop * item, item)
-        )
-        rows_new = by_half[ci[:, None], np.maximum(half, 0)]
+        halves_in_data = data.shape[1] // hop
+        if halves_in_data:
+            by_half = as_strided(
+                data,
+                shape=(nch, halves_in_data, hop),
+                strides=(data.strides[0], hop * item, item),
+            )
+            rows_new = by_half[ci[:, None], np.maximum(half, 0)]
+        else:
+            rows_new = np.empty((ci.size, 6, hop), np.int16)
         ei, ej = np.nonzero(early)
         if ei.size:
-            rows_new[ei, ej] = hist.reshape(nch, 4, hop)[ci[ei], half[ei, ej] + 4]
+            rows_new[ei, ej] = hist.reshape(nch, 8, hop)[ci[ei], half[ei, ej] + 8]
         halves = rows_new.reshape(-1, hop).astype(np.float32)
         hspec = (halves @ self._half_basis).reshape(ci.size, 6, 2, 2 * nf)
         henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)

@@ -274,18 +274,11 @@ def _twisted(digit: str, strong_dbm0: float, twist_db: float, on_ms: float) -> P
 # its sidelobe (-22 dB) adds to 1336 Hz's own leakage (-14 dB): with the column 8 dB weaker,
 # the 1209 Hz detector comes within 8 dB of the 1336 Hz one in about a window in six, which
 # fails the 8 dB relative-peak test. 7-8 dB of reverse twist loses presses of 0 only.
-_ZERO_TWIST = (
-    "receiver bug: digit 0 with the column tone 7-8 dB weaker loses presses (941 Hz leaks "
-    "into the 1209 Hz detector and fails relative_peak_db=8)"
-)
 
 
 @pytest.mark.parametrize(
     "digit",
-    [
-        pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=_ZERO_TWIST)) if d == "0" else d
-        for d in DIGITS
-    ],
+    [d for d in DIGITS],
 )
 def test_twist_up_to_8_db_reverse_and_4_db_normal_is_accepted(digit: str) -> None:
     rng = np.random.default_rng(1300 + DIGITS.index(digit))
@@ -360,13 +353,8 @@ def test_a_40_ms_pause_separates_two_presses_of_the_same_digit() -> None:
 # neighbours are never screened: the fine windows beside the dropout, which would still hit,
 # are never evaluated, the press sees four windows without its digit and ends. About 2 % of
 # dropouts at random positions split so; with every window evaluated, none do.
-_DROPOUT = (
-    "receiver bug: a 10 ms dropout some 40-70 samples into an even screening window splits "
-    "the press (screening skips the fine windows beside it, which would hit)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=_DROPOUT)
 @pytest.mark.parametrize("resume", ["same phase", "new phase"])
 def test_a_10_ms_dropout_never_splits_a_100_ms_tone(resume: str) -> None:
     """The tone either runs on under the dropout (a gated generator, a lost packet) or starts
@@ -460,15 +448,11 @@ def test_lowest_snr_decoding_every_digit_is_12_db_or_better() -> None:
 # The dial tone is taken out of the window energy only in the fine evaluation; screening
 # (strongest row + column >= 45 % of the energy) sees it whole, so from about +3 dB over the
 # row tone presses go missing and from +5 dB none is found.
-_DIAL_TONE = (
-    "receiver bug: screening ignores dial_tone_hz, so 450 Hz more than ~3 dB over the row "
-    "tone stops detection (none at +6 dB)"
-)
 
 
 @pytest.mark.parametrize(
     "dial_over_row_db",
-    [0.0, pytest.param(6.0, marks=pytest.mark.xfail(strict=True, reason=_DIAL_TONE))],
+    [0.0, 6.0],
 )
 def test_china_dial_tone_under_the_digits(dial_over_row_db: float) -> None:
     rng = np.random.default_rng(1601 + int(dial_over_row_db))
