@@ -74,6 +74,12 @@ SPANDSP_MISSING = (
     f"libspandsp is not installed ({spandsp_peer.INSTALL_HINT}); no side-by-side figures"
 )
 
+#: What the lines carry while timed: the keyed audio below, or the same speech and music
+#: with no digits at all (most of a call center's lines, most of the time).
+CONTENTS = {
+    "keyed": "lines keying 1-4 digits in 6 s of speech or music",
+    "talk": "the same lines with no digits keyed",
+}
 #: Who is timed: spandsp, or ours at a block length in samples.
 RECEIVERS = ("spandsp", *(f"ours@{b}" for b in BLOCKS))
 
@@ -89,6 +95,7 @@ class LineAudio:
     samples: I16
     digits: tuple[str, ...]
     keyed: tuple[tuple[int, int], ...]
+    talk: I16  # the same corpus slices, not ducked and with no digits
 
 
 def keypad_tones(
@@ -129,11 +136,13 @@ def make_line_audio(channels: int, corpus: dict[str, I16], seed: int) -> LineAud
     ramp = np.linspace(1.0, 10 ** (-DUCK_DB / 20), FS // 100)  # 10 ms fades
     parts = [corpus[name] for name in sorted(corpus)]
     out = np.empty((channels, n), np.int16)
+    talk = np.empty((channels, n), np.int16)
     digits, keyed = [], []
     for ch in range(channels):
         part = parts[int(rng.integers(len(parts)))]
         offset = int(rng.integers(part.shape[0] - n))
         x = part[offset : offset + n].astype(np.float64)
+        talk[ch] = part[offset : offset + n]
         count = int(rng.integers(DIGITS_PER_CHANNEL[0], DIGITS_PER_CHANNEL[1] + 1))
         keys = "".join(rng.choice(list(ALL_KEYS), size=count))
         on = rng.integers(ON_MS[0], ON_MS[1] + 1, size=count) * FS // 1000
@@ -158,7 +167,7 @@ def make_line_audio(channels: int, corpus: dict[str, I16], seed: int) -> LineAud
         out[ch] = np.clip(np.rint(x), -32768, 32767)
         digits.append(keys)
         keyed.append((lo, hi))
-    return LineAudio(out, tuple(digits), tuple(keyed))
+    return LineAudio(out, tuple(digits), tuple(keyed), talk)
 
 
 def run_ours(rx: DtmfReceiver, blocks: list[I16]) -> list[DtmfEvent]:
@@ -226,15 +235,17 @@ def test_spandsp_peer_decodes_independent_tones() -> None:
 # Channel count outermost, so both receivers of a pair are timed close together.
 @pytest.mark.parametrize("receiver", RECEIVERS)
 @pytest.mark.parametrize("channels", CHANNELS)
+@pytest.mark.parametrize("content", CONTENTS)
 def test_throughput(
     benchmark: Any,
     receiver: str,
     channels: int,
+    content: str,
     line_audio: LineAudio,
     figures: dict[str, Any],
 ) -> None:
     """Channel-seconds of audio per CPU second."""
-    audio = line_audio.samples[:channels]
+    audio = line_audio.samples[:channels] if content == "keyed" else line_audio.talk[:channels]
     target: Callable[[Any], object]
     if receiver == "spandsp":
         need_spandsp()
@@ -254,14 +265,15 @@ def test_throughput(
         def target(rx: DtmfReceiver) -> list[DtmfEvent]:
             return run_ours(rx, blocks)
 
-    benchmark.group = f"dtmf {channels:>4} channels"
+    benchmark.group = f"dtmf {content} {channels:>4} channels"
     benchmark.pedantic(target, setup=setup, rounds=ROUNDS[channels], warmup_rounds=1)
     if benchmark.stats is None:  # --benchmark-disable: ran once, nothing timed
         return
     cpu_seconds = benchmark.stats.stats.median
     rate = channels * SECONDS_PER_CHANNEL / cpu_seconds
     benchmark.extra_info["channel_seconds_per_cpu_second"] = rate
-    figures.setdefault("throughput", {}).setdefault(receiver, {})[str(channels)] = rate
+    by_content = figures.setdefault("throughput", {}).setdefault(content, {})
+    by_content.setdefault(receiver, {})[str(channels)] = rate
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -384,11 +396,13 @@ def render(figs: dict[str, Any]) -> list[str]:
     """The tables printed at the end of the run; also fills in the figures derived from
     several tests (ratios, rates per hour) before they are written out."""
     lines: list[str] = []
-    tp = figs.get("throughput", {})
-    if tp:
+    for content, title in CONTENTS.items():
+        tp = figs.get("throughput", {}).get(content)
+        if not tp:
+            continue
         lines.append(
-            "Throughput, channel-seconds of audio per CPU second (one thread; ours in "
-            "blocks of all channels, spandsp whole buffer per channel), and ours/spandsp"
+            f"Throughput on {title}: channel-seconds of audio per CPU second (one thread; "
+            "ours in blocks of all channels, spandsp whole buffer per channel), ours/spandsp"
         )
         head = f"{'channels':>8} {'spandsp':>9}"
         for b in BLOCKS:
@@ -407,6 +421,7 @@ def render(figs: dict[str, Any]) -> list[str]:
                 row += f" {_fmt(o, '13.0f')} {_fmt(ratio, '6.2f')}"
             lines.append(row)
         tp["ratio"] = ratios
+        lines.append("")
     to = figs.get("talkoff")
     if to:
         parts = list(to["minutes"])

@@ -270,6 +270,8 @@ class DtmfReceiver:
             self._hist = data[:, data.shape[1] - self._history :].copy()
         elif data.shape[1]:
             self._hist = np.concatenate([hist[:, data.shape[1] :], data], axis=1)
+        if not marks.any():  # the usual case: nothing on any line looks like DTMF
+            return []
         ch, w, d = self._hits(hist, data, marks, first, count)
         events = self._debounce(ch, w, d) if ch.size else []
         events.sort(key=lambda e: (e.end, e.channel))
@@ -496,6 +498,8 @@ class DtmfReceiver:
 
     def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
         """End the presses that have seen `min_off` windows without their digit."""
+        if self._active.max() < 0:
+            return []
         quiet = (self._active >= 0) & (last_window - self._last_hit >= self.min_off)
         return [self._end(int(c)) for c in np.flatnonzero(quiet)]
 
