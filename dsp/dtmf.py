@@ -437,24 +437,24 @@ class DtmfReceiver:
         return event
 
     def _debounce(self, ch: I64, w: I64, d: I64) -> list[DtmfEvent]:
-        # A channel whose hits in this block are one unbroken run of one digit, either
-        # continuing the press under way or with no press under way, is updated in bulk:
-        # that is nearly every channel in every block. The rest (presses ending, another
-        # digit, dropouts) go one hit at a time through `_step`, which defines the rules.
-        starts = np.flatnonzero(np.r_[True, ch[1:] != ch[:-1]])
-        ends = np.r_[starts[1:], ch.size]
-        unbroken = np.r_[True, (d[1:] == d[:-1]) & (w[1:] == w[:-1] + 1)]
-        unbroken[starts] = True
-        c, digit = ch[starts], d[starts]
-        first, last = w[starts], w[ends - 1]
+        # Hits come in runs: the same digit in consecutive windows. A channel whose hits in
+        # this block are a single run, either continuing the press under way or with no
+        # press under way, is updated in bulk; that is nearly every channel in every
+        # block. The others go run by run through `_run`, which defines the rules.
+        new_run = np.r_[True, (ch[1:] != ch[:-1]) | (d[1:] != d[:-1]) | (w[1:] != w[:-1] + 1)]
+        runs = np.flatnonzero(new_run)
+        ends = np.r_[runs[1:], ch.size]
+        c, digit, first, last = ch[runs], d[runs], w[runs], w[ends - 1]
+        size = ends - runs
+        alone = np.r_[True, c[1:] != c[:-1]] & np.r_[c[1:] != c[:-1], True]
         active = self._active[c]
-        clean = np.logical_and.reduceat(unbroken, starts)
-        idle = clean & (active < 0)
-        bulk = idle | (clean & (active == digit) & (first - self._last_hit[c] <= self.min_off))
+        idle = alone & (active < 0)
+        going = alone & (active == digit) & (first - self._last_hit[c] <= self.min_off)
+        bulk = idle | going
 
         cb, db, fb, lb = c[bulk], digit[bulk], first[bulk], last[bulk]
         extend = (self._run_digit[cb] == db) & (self._run_last[cb] == fb - 1)
-        self._run_len[cb] = np.where(extend, self._run_len[cb], 0) + (ends - starts)[bulk]
+        self._run_len[cb] = np.where(extend, self._run_len[cb], 0) + size[bulk]
         self._run_first[cb] = np.where(extend, self._run_first[cb], fb)
         self._run_digit[cb] = db
         self._run_last[cb] = lb
@@ -466,34 +466,39 @@ class DtmfReceiver:
         self._last_hit[cs] = lb[begin]
 
         events: list[DtmfEvent] = []
-        for g in np.flatnonzero(~bulk).tolist():
-            for i in range(int(starts[g]), int(ends[g])):
-                events += self._step(int(ch[i]), int(w[i]), int(d[i]))
+        for r in np.flatnonzero(~bulk).tolist():
+            events += self._run(int(c[r]), int(digit[r]), int(first[r]), int(last[r]))
         return events
 
-    def _step(self, ch: int, w: int, d: int) -> list[DtmfEvent]:
-        """One hit of digit `d` in window `w` on channel `ch`."""
+    def _run(self, ch: int, d: int, first: int, last: int) -> list[DtmfEvent]:
+        """Hits of digit `d` on channel `ch` in every window from `first` to `last`.
+
+        The rules: a press starts when `min_on` consecutive windows hit the same digit,
+        from the first of them; it ends at its last hit once `min_off` windows in a row
+        have not hit its digit, or when another digit has hit `min_on` windows in a row.
+        """
         events = []
         active = int(self._active[ch])
-        if active >= 0 and w - int(self._last_hit[ch]) > self.min_off:
+        if active >= 0 and first - int(self._last_hit[ch]) > self.min_off:
             events.append(self._end(ch))
             active = -1
-        if d == self._run_digit[ch] and w == self._run_last[ch] + 1:
-            self._run_len[ch] += 1
+        if d == self._run_digit[ch] and first == self._run_last[ch] + 1:
+            self._run_len[ch] += last - first + 1
         else:
             self._run_digit[ch] = d
-            self._run_len[ch] = 1
-            self._run_first[ch] = w
-        self._run_last[ch] = w
+            self._run_len[ch] = last - first + 1
+            self._run_first[ch] = first
+        self._run_last[ch] = last
         if active == d:
-            self._last_hit[ch] = w
+            self._last_hit[ch] = last
         elif self._run_len[ch] >= self.min_on:
-            if active >= 0:
-                # Another digit took over without a pause long enough to see.
+            if active >= 0:  # another digit took over without a pause long enough to see
                 events.append(self._end(ch))
             self._active[ch] = d
             self._press_first[ch] = self._run_first[ch]
-            self._last_hit[ch] = w
+            self._last_hit[ch] = last
+        elif active >= 0 and last - int(self._last_hit[ch]) > self.min_off:
+            events.append(self._end(ch))
         return events
 
     def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
