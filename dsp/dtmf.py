@@ -6,30 +6,39 @@ per block rather than a Goertzel loop per channel.
 
 How it works
 ------------
-The signal is looked at through windows of 102 samples (12.75 ms at 8 kHz) every 51 samples.
-102 samples put the nulls of the rectangular window's response close to the neighbouring
-DTMF frequencies, so each frequency's detector hardly sees the others (the same choice as
-ITU-T Q.24 practice and most Goertzel receivers). The windows' spectra at the eight DTMF
-frequencies (and at the local dial tone, see below) come from :class:`SlidingDft`.
+The signal is looked at through windows of 102 samples (12.75 ms at 8 kHz) every 51 samples
+("fine" windows). 102 samples put the nulls of the rectangular window's response close to
+the neighbouring DTMF frequencies, so each frequency's detector hardly sees the others (the
+usual choice for Goertzel receivers).
 
-A window *hits* digit ``d`` when all of these hold (ITU-T Q.24 and Mitel's test practice):
+A fine window *hits* digit ``d`` when all of these hold (ITU-T Q.24 and Mitel's practice):
 
 - the strongest row and column tones are each above the minimum level;
-- together they hold most of the window's energy (speech and music spread theirs);
-- each is well above the other tones of its group;
+- together they hold most of the window's energy once dial tone is taken out (speech and
+  music spread theirs);
+- each stands well above the other tones of its group;
 - the twist (column level minus row level) is within limits;
-- each tone's frequency, measured from the phase advance between consecutive windows, is
-  within ``freq_tolerance`` of nominal. Energy alone cannot do this: a 3.5 % error costs a
-  102-sample window only 1.4 dB.
+- each tone's frequency, measured from the phase advance over the last four fine windows,
+  is within ``freq_tolerance`` of nominal. Energy alone cannot do this: a 3.5 % error costs
+  a 102-sample window only 1.4 dB. The measured offset also undoes that loss in the ratio
+  and twist, so a tone 1.5 % off weighs as much as a true one;
+- the two tones do not stand in a simple ratio (3:2, 5:3, 2:1, 5:2), as a musical note and
+  its overtones do; a DTMF pair, even with both tones 1.5 % off, stays clear of these.
+
+Judging every fine window of every channel would cost numpy calls per window, so most are
+never judged. Every other non-overlapping 102-sample window is *screened* with one matrix
+product for the whole block of channels: it is a candidate when its strongest row and column
+tones hold 45 % of its energy (dial tone aside), each at least 5 %, and each stands out in
+its group. A press long enough to count (40 ms) always covers one screened window whole.
+Fine windows are judged in full only next to a candidate, or between two candidates close
+enough to be one press with a dropout in it. Judgement waits two screening windows for the
+candidates around a window to be known.
 
 A key press starts after ``min_on_windows`` consecutive hits of the same digit and ends after
-``min_off_windows`` consecutive windows without it; a shorter dropout is bridged, so a press
-is never split in two, and a 40 ms pause always separates two presses. Digits are reported
-when the press ends, with its first and last sample.
-
-Dial tone under the digits (a caller keying before the dial tone stops) would otherwise eat
-into the energy ratio; its power is measured at the dial-tone frequencies and taken out of
-the window energy first.
+``min_off_windows`` consecutive fine windows without it; a shorter dropout is bridged, so a
+press is never split in two, and a 40 ms pause always separates two presses. Digits are
+reported when the press ends, with its first and last sample. Per-channel Python runs only
+for channels with hits, once per run of hits.
 
 References: ITU-T Q.23 (frequencies), Q.24 (reception), ETSI ES 201 235-3.
 """
