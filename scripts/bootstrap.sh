@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything boardcc needs on a fresh Debian/Ubuntu machine, once: the system
 # packages (libsndfile for audio files, espeak-ng for the talk-off corpus the tests build,
-# libspandsp for the side-by-side benchmark), a virtual environment in .venv, and boardcc
-# installed into it in editable mode with its development tools. Later runs only check.
+# libspandsp and libspeexdsp for the side-by-side benchmarks), a virtual environment in .venv,
+# and boardcc installed into it in editable mode with its development tools. Later runs only
+# check.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
-apt_packages=(libsndfile1 espeak-ng libspandsp2 sox)
+apt_packages=(libsndfile1 espeak-ng libspandsp2 libspeexdsp1 sox)
 # Debian splits venv out of the interpreter; only ask for it when it is missing.
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 missing=()
