@@ -9,16 +9,19 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from boardcc import __version__
-from boardcc.dsp.audio import AudioFileError, read_audio
+from boardcc.dsp.audio import AudioFileError, AudioFileWarning, read_audio
 from boardcc.dsp.dtmf import detect_dtmf
-from boardcc.dsp.tones import available_plans, detect_tones, load_plan
+from boardcc.dsp.tones import TonePlan, available_plans, detect_tones, load_plan
 
 #: Gaps without any tone, digit or voice at least this long are reported as silence.
 MIN_SILENCE_S = 0.3
@@ -50,7 +53,7 @@ class Span:
         return out
 
 
-def decode_spans(path: Path, plan: str) -> list[Span]:
+def decode_spans(path: Path, plan: TonePlan) -> list[Span]:
     """Every DTMF digit, plan tone, voice and silence span in an audio file, by channel."""
     audio = read_audio(path)
     fs = float(audio.fs)
@@ -120,14 +123,14 @@ def _print_table(spans: Sequence[Span]) -> None:
 
 def _decode(args: argparse.Namespace) -> int:
     try:
-        load_plan(args.plan)
-        spans = decode_spans(Path(args.file), args.plan)
-    except AudioFileError as exc:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AudioFileWarning)
+            spans = decode_spans(Path(args.file), load_plan(args.plan))
+    except (AudioFileError, ValueError) as exc:
         print(f"boardcc decode: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
-        print(f"boardcc decode: {exc}", file=sys.stderr)
-        return 2
+    for w in caught:
+        print(f"boardcc decode: warning: {w.message}", file=sys.stderr)
     if args.json:
         for s in spans:
             print(json.dumps(s.as_json(), ensure_ascii=False))
@@ -163,7 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    status: int = args.run(args)
+    # Chinese labels on a terminal or pipe that cannot show them: escape, never crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`boardcc decode x.wav | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return status
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import tempfile
 import warnings
 from contextlib import suppress
 from dataclasses import dataclass
@@ -223,9 +224,16 @@ def codecs() -> tuple[str, ...]:
     return tuple(_CODECS)
 
 
+#: Highest rate accepted anywhere: far above telephony, low enough that a typo cannot ask
+#: for a resampled signal larger than memory.
+MAX_RATE = 384_000
+
+
 def _check_rate(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
         raise ValueError(f"{name} must be a positive integer rate in Hz, got {value!r}")
+    if value > MAX_RATE:
+        raise ValueError(f"{name} must be at most {MAX_RATE} Hz, got {value}")
 
 
 def _check_readable(path: Path) -> None:
@@ -256,6 +264,7 @@ class _RiffData:
     declared: int
     present: int
     fact_frames: int | None
+    header_at: int  # file offset of the data chunk's header
 
 
 def _riff_data(path: Path) -> _RiffData | None:
@@ -278,7 +287,7 @@ def _riff_data(path: Path) -> _RiffData | None:
             if chunk[:4] == b"fact" and length >= 4:
                 fact_frames = int.from_bytes(f.read(4), "little")
             elif chunk[:4] == b"data":
-                return _RiffData(length, size - pos - 8, fact_frames)
+                return _RiffData(length, size - pos - 8, fact_frames, pos)
             pos += 8 + length + (length & 1)
     return None
 
@@ -294,6 +303,18 @@ def _wav_problem(riff: _RiffData) -> str | None:
     if riff.declared > riff.present:
         return f"truncated WAV data (expected {riff.declared} bytes, got {riff.present})"
     return None
+
+
+def _unclosed_copy(path: Path, riff: _RiffData) -> Path:
+    """A temporary copy of a WAV file whose writer never filled in the sizes, with the
+    sizes set to what the file holds, so libsndfile reads the data that is there."""
+    data = bytearray(path.read_bytes())
+    data[4:8] = (len(data) - 8).to_bytes(4, "little")
+    data[riff.header_at + 4 : riff.header_at + 8] = riff.present.to_bytes(4, "little")
+    fd, name = tempfile.mkstemp(suffix=".wav")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return Path(name)
 
 
 def _open_error(path: Path, label: str, e: Exception) -> AudioFileError:
@@ -382,21 +403,31 @@ def read_audio(
     if problem is not None and strict:
         raise AudioFileError(p, problem)
 
+    # A recording whose writer was killed before it filled in the sizes is still read.
+    unclosed = riff is not None and riff.declared == 0 and riff.present > 0
+    source = _unclosed_copy(p, riff) if unclosed and riff is not None else p
     try:
-        if raw_subtype is not None:
-            rate = vox_rate if raw_subtype == "VOX_ADPCM" else G711_RATE
-            handle = sf.SoundFile(p, samplerate=rate, channels=1, format="RAW", subtype=raw_subtype)
-        else:
-            handle = sf.SoundFile(p)
-    except _FILE_ERRORS as e:
-        raise _open_error(p, label, e) from None
-    try:
-        with handle:
-            source_fs = int(handle.samplerate)
-            data = _read_all(handle)
-            file_format, subtype = str(handle.format), str(handle.subtype)
-    except (*_FILE_ERRORS, ValueError) as e:
-        raise AudioFileError(p, f"cannot decode {label} data: {e}") from None
+        try:
+            if raw_subtype is not None:
+                rate = vox_rate if raw_subtype == "VOX_ADPCM" else G711_RATE
+                handle = sf.SoundFile(
+                    source, samplerate=rate, channels=1, format="RAW", subtype=raw_subtype
+                )
+            else:
+                handle = sf.SoundFile(source)
+        except _FILE_ERRORS as e:
+            raise _open_error(p, label, e) from None
+        try:
+            with handle:
+                source_fs = int(handle.samplerate)
+                data = _read_all(handle)
+                file_format, subtype = str(handle.format), str(handle.subtype)
+        except (*_FILE_ERRORS, ValueError) as e:
+            raise AudioFileError(p, f"cannot decode {label} data: {e}") from None
+    finally:
+        if source != p:
+            with suppress(OSError):
+                source.unlink()
 
     if problem is not None:
         warnings.warn(
@@ -448,8 +479,15 @@ def _as_block(samples: npt.ArrayLike) -> I16:
 
 def _check_combination(codec: str, container: str, channels: int, fs: int, n: int) -> None:
     """Refuse what the codec or container cannot hold, before any file is created."""
+    if channels > n and channels > 2:
+        raise ValueError(
+            f"samples have {channels} channels of {n} samples each; pass (channels, samples), "
+            "not (samples, channels)"
+        )
     if container == "RAW" and channels != 1:
         raise ValueError(f"codec {codec!r} writes headerless mono files, got {channels} channels")
+    if container == "RAW" and n == 0:
+        raise ValueError(f"a headerless {codec} file cannot hold an empty signal")
     if container == "RAW" and codec in ("alaw", "ulaw") and fs != G711_RATE:
         raise ValueError(
             f"headerless {codec} files are read back at {G711_RATE} Hz, got fs={fs}; "
@@ -535,21 +573,34 @@ def write_audio(
         raise AudioFileError(p, "is a directory")
     if not p.parent.is_dir():
         raise AudioFileError(p, f"folder {os.fspath(p.parent)!r} does not exist")
-    try:
-        handle = sf.SoundFile(
-            p, "w", samplerate=int(fs), channels=channels, format=container, subtype=subtype
-        )
-    except _FILE_ERRORS as e:
-        detail = e.error_string if isinstance(e, sf.LibsndfileError) else str(e)
-        raise AudioFileError(p, f"cannot create {spec.description} file: {detail}") from None
+    if codec == "vox" and n % 2:
+        # VOX packs two samples a byte; libsndfile writes whole bytes only.
+        block = np.concatenate([block, np.zeros((channels, 1), block.dtype)], axis=1)
     # libsndfile 1.2.2 garbles stereo MP3 written from int16 (it copies half the bytes it
     # should: libsndfile PR #1106), so MP3 goes through its float path, which is sound.
     frames = block.T if codec != "mp3" else block.T * np.float32(1.0 / 32768.0)
+    # Written beside the target and renamed over it, so a failure never destroys what
+    # was there before.
+    fd, name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with handle:
-            handle.write(frames)
-    # soundfile asserts that every frame was written, so a full disk raises AssertionError.
-    except (*_FILE_ERRORS, AssertionError) as e:
+        try:
+            handle = sf.SoundFile(
+                tmp, "w", samplerate=int(fs), channels=channels, format=container, subtype=subtype
+            )
+        except _FILE_ERRORS as e:
+            detail = e.error_string if isinstance(e, sf.LibsndfileError) else str(e)
+            raise AudioFileError(p, f"cannot create {spec.description} file: {detail}") from None
+        try:
+            with handle:
+                handle.write(frames)
+        # soundfile asserts that every frame was written: short of a full disk, a short
+        # write means the device refused the data.
+        except (*_FILE_ERRORS, AssertionError) as e:
+            reason = str(e) or "the device took fewer frames than given (disk full?)"
+            raise AudioFileError(p, f"cannot write {spec.description} data: {reason}") from None
+        os.replace(tmp, p)
+    finally:
         with suppress(OSError):
-            p.unlink()
-        raise AudioFileError(p, f"cannot write {spec.description} data: {e}") from None
+            tmp.unlink()

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -87,7 +88,8 @@ class DtmfEvent:
         One of ``0123456789*#ABCD``.
     start, end : int
         First sample of the press and the sample after its last, counted from the start of
-        the channel's stream.
+        the channel's stream; each within about one 51-sample hop of the truth (the tests
+        see -6 to +4 ms).
     """
 
     channel: int
@@ -141,11 +143,18 @@ class DtmfReceiver:
         min_on_windows: int = 4,
         min_off_windows: int = 4,
     ) -> None:
-        if fs < 6000:
+        if not isinstance(channels, int | np.integer) or channels < 1:
+            raise ValueError(f"channels must be a positive integer, got {channels!r}")
+        if not 6000 <= fs < 1e6:
             raise ValueError(f"fs must be at least 6000 Hz for DTMF, got {fs}")
+        if not 0.0 < freq_tolerance < 0.1:
+            raise ValueError(f"freq_tolerance must be in (0, 0.1), got {freq_tolerance}")
+        for f in dial_tone_hz:
+            if not 0.0 < f < fs / 2:
+                raise ValueError(f"dial_tone_hz must lie between 0 and fs/2, got {f}")
         if not 0.0 < energy_ratio <= 1.0:
             raise ValueError(f"energy_ratio must be in (0, 1], got {energy_ratio}")
-        if min_on_windows < 1 or min_off_windows < 1:
+        if not all(isinstance(k, int) and k >= 1 for k in (min_on_windows, min_off_windows)):
             raise ValueError(
                 f"min_on_windows and min_off_windows must be >= 1, "
                 f"got {min_on_windows}, {min_off_windows}"
@@ -175,7 +184,6 @@ class DtmfReceiver:
         # around it are reached through the candidate's neighbours (see `_hits`).
         self._screen_share = np.float32(0.45 * self.window / 2.0)
         self._screen_each = np.float32(0.05 * self.window / 2.0)
-        self._screen_energy = np.float32(self._min_energy)
         self._screen_peak = np.float32(10.0 ** ((relative_peak_db - 1.0) / 10.0))
         self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
         self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
@@ -226,8 +234,11 @@ class DtmfReceiver:
         self._marks[:] = False
         self._screened = 0
         self._active[:] = -1
+        self._press_first[:] = 0
+        self._last_hit[:] = 0
         self._run_digit[:] = -1
         self._run_len[:] = 0
+        self._run_first[:] = 0
         self._run_last[:] = -10
 
     def process(self, block: npt.ArrayLike) -> list[DtmfEvent]:
@@ -240,8 +251,8 @@ class DtmfReceiver:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {x.shape}"
             )
-        if x.dtype != np.int16:
-            x = to_int16(x)
+        # Rows of samples must be contiguous: the windows are strided views of them.
+        x = np.ascontiguousarray(to_int16(x))
         data = np.concatenate([self._pending, x], axis=1) if self._pending.shape[1] else x
         n = self.window
         count = data.shape[1] // n
@@ -261,10 +272,16 @@ class DtmfReceiver:
     def flush(self) -> list[DtmfEvent]:
         """End of the streams: judge the windows still waiting, report the presses still
         held as if they ended now, and start afresh."""
+        # Silence completes the last partial window, so a press held to the end of the
+        # stream is judged up to its last sample.
+        events = []
+        if self._pending.shape[1]:
+            pad = self.window - self._pending.shape[1]
+            events = self.process(np.zeros((self.channels, pad), np.int16))
         ahead = np.zeros((self.channels, LOOKAHEAD), bool)
         marks = np.concatenate([self._marks, ahead], axis=1)
         empty = np.zeros((self.channels, 0), np.int16)
-        events = self._judge(marks, empty, self._screened - LOOKAHEAD)
+        events += self._judge(marks, empty, self._screened - LOOKAHEAD)
         events += [self._end(int(c)) for c in np.flatnonzero(self._active >= 0)]
         events.sort(key=lambda e: (e.end, e.channel))
         self.reset()
@@ -282,9 +299,7 @@ class DtmfReceiver:
         if not marks.any():  # the usual case: nothing on any line looks like DTMF
             return []
         ch, w, d = self._hits(hist, data, marks, first, count)
-        events = self._debounce(ch, w, d) if ch.size else []
-        events.sort(key=lambda e: (e.end, e.channel))
-        return events
+        return self._debounce(ch, w, d) if ch.size else []
 
     # -- per window: which digit, if any ------------------------------------------------
     #
@@ -321,7 +336,7 @@ class DtmfReceiver:
         top = np.maximum(np.maximum(p[:, 0::4], p[:, 1::4]), np.maximum(p[:, 2::4], p[:, 3::4]))
         pair = top[:, 0] + top[:, 1]
         cand = (np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy) & (
-            energy >= self._screen_energy
+            energy >= self._min_energy
         )
         share = pair >= self._screen_share * energy
         # Dial tone under the digits takes a share of the energy: where that may be why
@@ -518,7 +533,7 @@ class DtmfReceiver:
         return [self._end(int(c)) for c in np.flatnonzero(quiet)]
 
 
-def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: float) -> list[DtmfEvent]:
+def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: Any) -> list[DtmfEvent]:
     """Every key press in a whole signal, shape ``(n,)`` or ``(channels, n)``.
 
     Keyword options are those of :class:`DtmfReceiver`.
@@ -528,7 +543,7 @@ def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: float) -> li
         a = a[None, :]
     if a.ndim != 2:
         raise ValueError(f"signal must be 1-D or (channels, samples), got shape {a.shape}")
-    rx = DtmfReceiver(a.shape[0], fs=fs, **options)  # type: ignore[arg-type]
+    rx = DtmfReceiver(a.shape[0], fs=fs, **options)
     return rx.process(a) + rx.flush()
 
 

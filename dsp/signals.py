@@ -18,9 +18,24 @@ F64 = npt.NDArray[np.float64]
 
 
 def to_int16(x: npt.ArrayLike) -> npt.NDArray[np.int16]:
-    """Round and saturate to int16, as a codec would."""
-    a = np.rint(np.asarray(x, dtype=np.float64))
-    return np.clip(a, -32768, 32767).astype(np.int16)
+    """Round and saturate to int16, as a codec would; int16 input passes unchanged.
+
+    Raises
+    ------
+    ValueError
+        If a sample is NaN or infinite (naming the first one) or complex.
+    """
+    a = np.asarray(x)
+    if a.dtype == np.int16:
+        return a
+    if np.iscomplexobj(a):
+        raise ValueError(f"samples must be real, got dtype {a.dtype}")
+    f = a.astype(np.float64, copy=False)
+    bad = ~np.isfinite(f)
+    if bad.any():
+        where = tuple(int(i[0]) for i in np.nonzero(bad))
+        raise ValueError(f"sample {where} is {f[where]}: samples must be finite")
+    return np.clip(np.rint(f), -32768, 32767).astype(np.int16)
 
 
 def sines(
@@ -56,6 +71,9 @@ def cadenced(
     tone = sines(freqs, n, fs=fs, level_dbm0=level_dbm0)
     if not pattern_ms:
         return tone
+    for i, ms in enumerate(pattern_ms):
+        if round(ms * fs / 1000.0) < 1:
+            raise ValueError(f"pattern_ms[{i}] = {ms} is shorter than one sample at {fs} Hz")
     gate = np.zeros(n, dtype=bool)
     pos, on, i = 0, True, 0
     while pos < n:

@@ -6,7 +6,8 @@ sample; in numpy that loop would be hopeless. Instead the signal is cut into sub
 `hop` samples and every sub-block of every channel is multiplied by one small basis matrix
 (one BLAS call for the whole block of channels). A window of `window_hops` sub-blocks is then
 the sum of its sub-blocks' products, each taken against the basis shifted to its place in
-the window, so windows overlap by all but one hop at no extra multiplication cost.
+the window: overlapping windows for the price of one product per hop and window position,
+with no sample-by-sample loop in Python.
 
 Window `k` (counted from the start of the stream) ends at sample `(k + 1) * hop` and covers
 the `window_hops * hop` samples before it; samples before the stream started count as
@@ -40,14 +41,11 @@ class Windows:
         Sum of squares of the window's samples (int16 units squared).
     first : int
         Stream index of the first window in these arrays.
-    length : int
-        Window length in samples.
     """
 
     spectrum: F32
     energy: F32
     first: int
-    length: int
 
     @property
     def count(self) -> int:
@@ -60,12 +58,6 @@ class Windows:
     @property
     def im(self) -> F32:
         return self.spectrum[:, :, self.spectrum.shape[2] // 2 :]
-
-    def tone_energy(self) -> F32:
-        """Energy of a sine at each frequency, ``2 |X|^2 / N``: a sine that fills the window
-        gives its sum of squares over the window, directly comparable with `energy`."""
-        re, im = self.re, self.im
-        return (re * re + im * im) * np.float32(2.0 / self.length)
 
 
 class SlidingDft:
@@ -180,4 +172,4 @@ class SlidingDft:
                 self._hist_energy = np.concatenate(
                     [self._hist_energy[:, nsub:], sub_energy], axis=1
                 )
-        return Windows(spectrum, energy, first, self.window)
+        return Windows(spectrum, energy, first)

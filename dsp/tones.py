@@ -278,6 +278,12 @@ class _PlanReader:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 sub = (*path, str(key.value))
+                if sub in self.lines:
+                    raise self.error(
+                        sub,
+                        f"given twice (first at line {self.lines[sub]}, "
+                        f"again at line {key.start_mark.line + 1})",
+                    )
                 self.lines[sub] = key.start_mark.line + 1
                 self._index(value, sub)
         elif isinstance(node, yaml.SequenceNode):
@@ -504,6 +510,10 @@ def load_plan(plan: str | Path | TonePlan) -> TonePlan:
             content = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ValueError(f"{path}: cannot read tone plan: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: not a tone plan (not UTF-8 text at byte {exc.start})"
+            ) from None
         return _parse_plan(str(path), content, path.stem)
     if text not in available_plans():
         shipped = ", ".join(available_plans())
@@ -1169,7 +1179,7 @@ class ToneDetector:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {a.shape}"
             )
-        w = self._dft.process(a)
+        w = self._dft.process(to_int16(a))
         if w.count == 0:
             return []
         code, ratio, energy = self._screen(w)
@@ -1209,8 +1219,7 @@ class ToneDetector:
     def _screen(self, w: Windows) -> tuple[npt.NDArray[np.int16], F64, npt.NDArray[np.int64]]:
         """Window codes, the energy ratio of each window's signal, and window energies."""
         nf = self._nf
-        spec = np.concatenate([w.re, w.im], axis=2).astype(np.float64)
-        coef = np.einsum("cwi,ij->cwj", spec, self._solve)
+        coef = w.spectrum.astype(np.float64) @ self._solve
         z = coef[:, :, :nf] + 1j * coef[:, :, nf:]
         prev = np.concatenate([self._z_last[:, None, :], z[:, :-1, :]], axis=1)
         self._z_last = z[:, -1, :].copy()
@@ -1242,7 +1251,7 @@ class ToneDetector:
             label[better] = s + 2
             best[better] = ratio[better]
         code = np.where(label > 0, label, (energy >= self._voice_energy).astype(np.int16))
-        return code.astype(np.int16), best, np.rint(energy).astype(np.int64)
+        return code, best, np.rint(energy).astype(np.int64)
 
 
 def detect_tones(

@@ -365,3 +365,44 @@ def test_libsndfile_alone_is_not_g711_exact(tmp_path: Path) -> None:
     x = np.arange(-32768, 32768, dtype=np.int16)
     sf.write(tmp_path / "lib.al", x, FS, format="RAW", subtype="ALAW")
     assert np.count_nonzero(np.fromfile(tmp_path / "lib.al", dtype=np.uint8) != alaw_encode(x))
+
+
+# --- regressions ------------------------------------------------------------------------------
+
+
+def test_recording_never_closed_is_read_with_a_warning(tmp_path: Path) -> None:
+    """A writer killed mid-call leaves 0 in the WAV sizes; the audio must still be read."""
+    x = (np.random.default_rng(71).standard_normal(8000) * 1000).astype(np.int16)
+    path = tmp_path / "killed.wav"
+    write_audio(path, x)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"data")
+    raw[at + 4 : at + 8] = bytes(4)
+    raw[4:8] = bytes(4)
+    path.write_bytes(bytes(raw))
+    with pytest.warns(AudioFileWarning, match="never closed"):
+        audio = read_audio(path)
+    np.testing.assert_array_equal(audio.samples[0], x)
+
+
+def test_failed_write_leaves_the_old_file_alone(tmp_path: Path) -> None:
+    x = (np.random.default_rng(72).standard_normal(800) * 1000).astype(np.int16)
+    path = tmp_path / "keep.wav"
+    write_audio(path, x)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"\(channels, samples\)"):
+        write_audio(path, np.stack([x, x]).T)  # soundfile's (samples, channels) by mistake
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]
+
+
+def test_vox_with_an_odd_number_of_samples(tmp_path: Path) -> None:
+    x = (np.random.default_rng(73).standard_normal(1001) * 1000).astype(np.int16)
+    write_audio(tmp_path / "odd.vox", x, codec="vox")
+    assert read_audio(tmp_path / "odd.vox").samples.shape == (1, 1002)
+
+
+def test_absurd_rates_are_refused(tmp_path: Path) -> None:
+    write_audio(tmp_path / "a.wav", np.zeros(80, np.int16))
+    with pytest.raises(ValueError, match="at most"):
+        read_audio(tmp_path / "a.wav", fs=10**9)

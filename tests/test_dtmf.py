@@ -761,3 +761,47 @@ def test_talk_off_is_at_most_2_false_digits_per_hour() -> None:
         + ", ".join(f"{n} {e.digit}@{(e.start - shifts[e.channel]) / FS:.2f}s" for n, e in false)
     )
     assert per_hour <= 2.0
+
+
+# --- regressions ------------------------------------------------------------------------------
+
+
+def test_fortran_ordered_and_strided_blocks_decode_like_contiguous_ones() -> None:
+    x = dtmf_tones("123", level_dbm0=-15)
+    both = np.stack([x, x])
+    want = [(e.channel, e.digit) for e in detect_dtmf(both)]
+    assert len(want) == 6
+    assert [(e.channel, e.digit) for e in detect_dtmf(np.asfortranarray(both))] == want
+    rx = DtmfReceiver(2)
+    fortran = np.asfortranarray(both)
+    got = [e for s in range(0, x.size, 204) for e in rx.process(fortran[:, s : s + 204])]
+    assert [(e.channel, e.digit) for e in got + rx.flush()] == want
+
+
+def test_non_finite_samples_are_refused_by_position() -> None:
+    x = np.zeros((2, 300))
+    x[1, 17] = np.nan
+    with pytest.raises(ValueError, match=r"sample \(1, 17\) is nan"):
+        DtmfReceiver(2).process(x)
+
+
+def test_flush_ends_a_held_press_at_its_last_sample() -> None:
+    x = dtmf_tones("5", level_dbm0=-15, on_ms=150, off_ms=0)  # 1200 samples, no silence after
+    (event,) = detect_dtmf(x)
+    assert abs(event.end - 1200) <= 51
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"channels": 0}, "channels"),
+        ({"channels": 2.0}, "channels"),
+        ({"channels": 1, "fs": float("nan")}, "fs"),
+        ({"channels": 1, "freq_tolerance": 0.0}, "freq_tolerance"),
+        ({"channels": 1, "dial_tone_hz": (5000.0,)}, "dial_tone_hz"),
+        ({"channels": 1, "min_on_windows": 2.5}, "min_on_windows"),
+    ],
+)
+def test_bad_receiver_settings_are_named(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        DtmfReceiver(**kwargs)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pytest
 
 from boardcc.dsp.levels import level_dbm0, sine_power
-from boardcc.dsp.signals import add_noise, sines, to_int16
+from boardcc.dsp.signals import add_noise, cadenced, sines, to_int16
 from boardcc.dsp.tones import (
     ToneDetector,
     ToneEvent,
@@ -567,3 +567,29 @@ def test_a_plan_file_replaces_the_defaults(tmp_path: Path) -> None:
     assert [
         e.name for e in detect_tones(plan_tone(plan, "busy", 3000, level_dbm0=-25), plan=plan)
     ] == ["busy"]
+
+
+# --- regressions ------------------------------------------------------------------------------
+
+
+def test_a_tone_given_twice_in_a_plan_is_an_error(tmp_path: Path) -> None:
+    plan = tmp_path / "twice.yaml"
+    plan.write_text(
+        "name: twice\ntones:\n"
+        "  a: {freqs: [450], cadence_ms: [350, 350], cycles: 3}\n"
+        "  a: {freqs: [500], cadence_ms: [350, 350], cycles: 3}\n"
+    )
+    with pytest.raises(ValueError, match=r"twice\.yaml:3: tones\.a: given twice"):
+        load_plan(plan)
+
+
+def test_a_plan_that_is_not_text_names_the_file(tmp_path: Path) -> None:
+    plan = tmp_path / "noise.yaml"
+    plan.write_bytes(b"RIFF\x95\xff\x00")
+    with pytest.raises(ValueError, match=r"noise\.yaml: not a tone plan"):
+        load_plan(plan)
+
+
+def test_cadence_periods_shorter_than_a_sample_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"pattern_ms\[0\]"):
+        cadenced([450], [0, 0], 100)
