@@ -1,7 +1,9 @@
 """Signal processing for voice-board channels, in numpy, batched across channels.
 
 Nothing here imports the engine or a driver. Blocks are ``(channels, samples)``; int16 at the
-edges, float32 inside; `fs` is keyword-only. Streaming classes carry their state across
+edges, floating point inside; `fs` is keyword-only. The matrix products are small and many:
+run the engine with one BLAS thread (OPENBLAS_NUM_THREADS=1), which is several times faster
+per tick than letting BLAS spread them over cores. Streaming classes carry their state across
 calls and give the same results whatever the block sizes; one-shot functions take whole
 signals.
 """

@@ -227,19 +227,27 @@ class DtmfReceiver:
         """Digits held down right now, by channel (a press that has started, not ended)."""
         return {int(ch): DIGITS[self._active[ch]] for ch in np.flatnonzero(self._active >= 0)}
 
-    def reset(self) -> None:
-        """Forget everything, as if the streams started again."""
-        self._hist = np.zeros((self.channels, self._history), np.int16)
-        self._pending = np.zeros((self.channels, 0), np.int16)
-        self._marks[:] = False
-        self._screened = 0
-        self._active[:] = -1
-        self._press_first[:] = 0
-        self._last_hit[:] = 0
-        self._run_digit[:] = -1
-        self._run_len[:] = 0
-        self._run_first[:] = 0
-        self._run_last[:] = -10
+    def reset(self, channels: Sequence[int] | None = None) -> None:
+        """Forget everything about `channels` (all by default), as if their streams started
+        again; a press under way there is dropped without an event. The other channels
+        carry on undisturbed, so a line that hangs up can be reset mid-stream."""
+        if channels is None:
+            self._hist[:] = 0
+            self._pending = np.zeros((self.channels, 0), np.int16)
+            self._screened = 0
+            rows: slice | list[int] = slice(None)
+        else:
+            rows = list(channels)
+            self._hist[rows] = 0
+            self._pending[rows] = 0
+        self._marks[rows] = False
+        self._active[rows] = -1
+        self._press_first[rows] = 0
+        self._last_hit[rows] = 0
+        self._run_digit[rows] = -1
+        self._run_len[rows] = 0
+        self._run_first[rows] = 0
+        self._run_last[rows] = -10
 
     def process(self, block: npt.ArrayLike) -> list[DtmfEvent]:
         """Take the next samples, shape ``(channels, n)``; return the presses that ended.

@@ -805,3 +805,15 @@ def test_flush_ends_a_held_press_at_its_last_sample() -> None:
 def test_bad_receiver_settings_are_named(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         DtmfReceiver(**kwargs)  # type: ignore[arg-type]
+
+
+def test_resetting_one_channel_leaves_the_others_alone() -> None:
+    x = dtmf_tones("47", level_dbm0=-15, on_ms=80, off_ms=80)
+    both = np.stack([x, x])
+    rx = DtmfReceiver(2)
+    half = 1280 + 600  # 40 samples before the end of the second press (1280..1920)
+    events = rx.process(both[:, :half])
+    rx.reset([1])
+    events += rx.process(both[:, half:]) + rx.flush()
+    assert [e.digit for e in events if e.channel == 0] == ["4", "7"]
+    assert [e.digit for e in events if e.channel == 1] == ["4"]
