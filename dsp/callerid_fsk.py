@@ -1,0 +1,766 @@
+"""FSK caller ID: a Bell 202 / ITU-T V.23 receiver batched across channels, and a generator.
+
+Exchanges send caller ID as 1200 baud FSK between the first and second ring (GR-30-CORE,
+China) or after a polarity reversal (ETSI EN 300 659-1), in one of two modems: Bell 202
+(mark 1200 Hz, space 2200 Hz) or V.23 (mark 1300 Hz, space 2100 Hz). A board must read both
+without being told which (SPEC D2), on every idle trunk at once.
+
+How it works
+------------
+Both modems put the mark below and the space above 1700 Hz, 50 Hz either side of 1250 Hz and
+2150 Hz. Two complex correlators at 1250 and 2150 Hz, each summing one bit period (7 samples
+at 8 kHz), are the non-coherent matched filter of either modem: a tone 50 Hz off turns by
+0.26 rad over the window and loses nothing measurable. Their energies give, per sample, the
+decision ``d = |z_mark|**2 - |z_space|**2``, the total ``p = |z_mark|**2 + |z_space|**2`` and
+the normalised decision ``delta = d / p`` in [-1, 1]: near +-1 in the middle of a clean bit,
+near 0 for noise or speech that favours neither. This runs for every channel in a few numpy
+passes; the oscillators come from a one-period table and the moving sums add the same terms
+in the same order whatever the block, so every value is bit for bit the same however a
+stream is cut into blocks.
+
+Framing is asynchronous 8N1 (start bit 0, eight data bits LSB first, stop bit 1; GR-30-CORE,
+V.23, EN 300 659-2). After a mark a start bit begins where ``d`` crosses zero downwards, at
+``t0``; bit *i* is read at ``t0 + (i + 1/2) * fs / 1200``, where the 7-sample window sits on
+the bit, interpolating between samples. After silence or noise the sign before the start bit
+means nothing, so a start bit is also looked for where the energy rise across one window
+peaks, which for a clean start falls where the crossing would have been.
+
+Every such point on every channel is *screened* in one vectorised pass: four signs that
+every message type shares come first (one point in sixteen from speech survives them), then
+the whole first byte at five alignments within 1.5 samples. A survivor needs a start and a
+stop bit, a known message type, the level, and clean decisions (mean ``|delta|``, see
+`SCREEN_QUALITY`). Only survivors reach Python: a per-channel decoder reads the length byte,
+the body and the checksum. A byte that follows the previous one at once is placed halfway
+between its own start bit's crossing and where the bit clock of the bytes before puts it;
+after mark bits (up to `MAX_GAP_BITS`) it is found by its crossing. The channel seizure
+(alternating bits; 0x55 as bytes) and the mark period are not needed at all; when present
+they tell where the signal began.
+
+Nothing is reported unless its decisions were clean over the whole message and its tones,
+measured from the phase the correlators turn by across runs of equal bits, are within
+`TONE_TOLERANCE` of a mark and a space: that is what tells FSK from a voice, whose energy the
+wide correlators would also split between "mark" and "space". The same measurement tells
+Bell 202 (1200/2200 Hz) from V.23 (1300/2100 Hz). A message is clean when it is complete,
+every byte framed, the checksum right and the body well formed, and no two weak decisions
+could be wrong together unseen by the checksum (see `_ambiguous`). Otherwise it is reported
+*damaged*, with what was recovered, when there is evidence that it was a caller ID
+transmission: `EVIDENCE_MARK_BITS` mark bits before it, or a complete, framed, well-formed
+message whose checksum alone fails. Anything less is taken for talk-off, and the search
+resumes at the next screened start bit.
+
+References: Telcordia GR-30-CORE (Bell 202 signalling, seizure of 300 bits, 180 mark bits);
+ITU-T V.23 (mode 2, 1200 bit/s); ETSI EN 300 659-1 and -2 (seizure of 96-315 bits, mark of
+55-205 bits, framing); ETSI EN 300 659-3 (messages).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from boardcc.dsp.callerid_msg import FORMATS, CallerId, encode_message, parse_message
+from boardcc.dsp.levels import sine_amplitude
+from boardcc.dsp.signals import to_int16
+
+I16 = npt.NDArray[np.int16]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+C64 = npt.NDArray[np.complex64]
+
+BAUD = 1200.0
+#: Mark and space frequencies (Hz) of each modem.
+STANDARDS = {"bell202": (1200.0, 2200.0), "v23": (1300.0, 2100.0)}
+#: Correlator frequencies, halfway between the standards' marks and between their spaces.
+MARK_HZ = 1250.0
+SPACE_HZ = 2150.0
+
+#: Weakest FSK accepted, dBm0.
+MIN_LEVEL_DBM0 = -48.0
+# How cleanly bits are decided, as the mean |delta| at their centres. White noise gives 0.5
+# on average, and over a ten-bit byte up to 0.85 now and then; a message is a few hundred
+# bits, over which noise stays below 0.65. Messages give 0.82 (V.23, whose tones are closer
+# together) to 0.95 (Bell 202) when clean, and more than 0.7 at 8 dB S/N.
+#: Quality a message's first byte needs to be screened in.
+SCREEN_QUALITY = 0.65
+#: Quality, over the last three bytes, below which the carrier is taken to be lost.
+LOST_QUALITY = 0.6
+#: Quality over a whole message that it needs to be reported at all.
+REPORT_QUALITY = 0.68
+#: |delta| below which a bit decision counts as weak (see `_ambiguous`): correct messages
+#: have two weak bits that could cancel in the checksum one time in a hundred at 8 dB S/N
+#: (Bell 202) or 10 dB (V.23).
+AMBIGUOUS = 0.15
+#: Mark bits allowed between two bytes of a message.
+MAX_GAP_BITS = 16
+#: Mark bits before a message that show it was a caller ID transmission.
+EVIDENCE_MARK_BITS = 10
+#: Largest distance (Hz) of the measured mark and space frequencies from the correlators'
+#: (both standards' tones are 50 Hz away): the correlators alone take any tone within some
+#: 400 Hz for a mark or a space, a voice among them.
+TONE_TOLERANCE = 100.0
+#: How far back (bits) the start of a signal is looked for: the longest seizure (315 bits)
+#: and mark period (205 bits) that EN 300 659-1 allows, and some.
+PREAMBLE_BITS = 540
+#: Most samples the vectorised stage takes at once (larger blocks are cut).
+CHUNK = 2048
+
+#: Acceptable message length bytes, by message type.
+_LENGTHS = {0x04: range(9, 64), 0x06: range(3, 4)}
+_MDMF_LENGTHS = range(3, 256)
+#: Offsets (samples) tried when aligning a first byte, and a following one.
+_FIRST_OFFSETS = np.array([-1.5, -0.75, 0.0, 0.75, 1.5])
+#: Bits of a first byte that every message type sets alike: frame bits 5-7 (data bits 4-6)
+#: are 0, bit 9 (the stop bit) is 1.
+_PROBE_BITS = np.array([5, 6, 7, 9])
+_PROBE_MARKS = np.array([False, False, False, True])
+
+
+def fsk_bits(
+    message: bytes, *, seizure_bits: int = 300, mark_bits: int = 180
+) -> npt.NDArray[np.uint8]:
+    """The bit stream of a caller ID transmission: channel seizure, mark, 8N1 bytes.
+
+    Parameters
+    ----------
+    message : bytes
+        The message from its type byte to its checksum (see `encode_message`).
+    seizure_bits : int
+        Alternating bits, starting with 0, as GR-30-CORE's 30 bytes of 0x55 (300 bits) are;
+        EN 300 659-1 allows 96-315. 0 sends none.
+    mark_bits : int
+        Mark (1) bits before the message: GR-30-CORE 180, EN 300 659-1 55-205. 0 sends none.
+
+    Returns
+    -------
+    ndarray of uint8, 0 (space) or 1 (mark)
+    """
+    if seizure_bits < 0 or mark_bits < 0:
+        raise ValueError(
+            f"seizure_bits and mark_bits must be >= 0, got {seizure_bits}, {mark_bits}"
+        )
+    seizure = np.arange(seizure_bits, dtype=np.uint8) % 2
+    marks = np.ones(mark_bits, np.uint8)
+    data = np.unpackbits(
+        np.frombuffer(bytes(message), np.uint8)[:, None], axis=1, bitorder="little"
+    )
+    framed = np.hstack(
+        [np.zeros((len(message), 1), np.uint8), data, np.ones((len(message), 1), np.uint8)]
+    )
+    return np.concatenate([seizure, marks, framed.reshape(-1)])
+
+
+def fsk_modulate(
+    bits: npt.ArrayLike,
+    *,
+    standard: str = "bell202",
+    level_dbm0: float = -13.0,
+    fs: float = 8000.0,
+) -> F64:
+    """Phase-continuous 1200 baud FSK for `bits` (1 mark, 0 space), float64.
+
+    Each sample takes the frequency of the bit its time falls in, and the phase runs on
+    across bit boundaries, as a modem's oscillator does. The level is that of the tone.
+    """
+    if standard not in STANDARDS:
+        raise ValueError(f"standard must be one of {sorted(STANDARDS)}, got {standard!r}")
+    b = np.asarray(bits)
+    mark, space = STANDARDS[standard]
+    n = math.ceil(b.shape[0] * fs / BAUD - 1e-9)
+    which = np.minimum((np.arange(n) * BAUD / fs + 1e-9).astype(np.int64), b.shape[0] - 1)
+    freq = np.where(b[which] != 0, mark, space)
+    phase = 2.0 * np.pi * np.concatenate([[0.0], np.cumsum(freq)[:-1]]) / fs
+    return np.asarray(sine_amplitude(level_dbm0) * np.sin(phase), dtype=np.float64)
+
+
+def caller_id_fsk(
+    *,
+    number: str | None = None,
+    name: str | None = None,
+    datetime: str | None = None,
+    number_absence: str | None = None,
+    name_absence: str | None = None,
+    call_type: int | None = None,
+    redirecting_number: str | None = None,
+    message_waiting: bool | None = None,
+    extra_fields: Sequence[tuple[int, bytes]] = (),
+    standard: str = "bell202",
+    format: str = "mdmf",
+    seizure_bits: int = 300,
+    mark_bits: int = 180,
+    level_dbm0: float = -13.0,
+    fs: float = 8000.0,
+    checksum_error: bool = False,
+) -> I16:
+    """A caller ID transmission as an exchange sends it: seizure, mark, message, in FSK.
+
+    Parameters
+    ----------
+    number, name, datetime, number_absence, name_absence, call_type, redirecting_number, \
+message_waiting, extra_fields, format, checksum_error
+        The message; see `encode_message`.
+    standard : {"bell202", "v23"}
+        Bell 202 (GR-30-CORE) or ITU-T V.23 (ETSI EN 300 659-1).
+    seizure_bits, mark_bits : int
+        See `fsk_bits`.
+    level_dbm0 : float
+        Level of the FSK tone, dBm0 (GR-30-CORE transmits at -13.5 dBm nominal).
+    fs : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    ndarray of int16
+        The signal, from the first seizure bit to the checksum's stop bit.
+    """
+    message = encode_message(
+        number=number,
+        name=name,
+        datetime=datetime,
+        number_absence=number_absence,
+        name_absence=name_absence,
+        call_type=call_type,
+        redirecting_number=redirecting_number,
+        message_waiting=message_waiting,
+        extra_fields=extra_fields,
+        format=format,
+        checksum_error=checksum_error,
+    )
+    bits = fsk_bits(message, seizure_bits=seizure_bits, mark_bits=mark_bits)
+    return to_int16(fsk_modulate(bits, standard=standard, level_dbm0=level_dbm0, fs=fs))
+
+
+# -- the receiver --------------------------------------------------------------------------------
+
+
+class _Correlators:
+    """The two bit-long complex correlators, for any number of rows of samples.
+
+    Values depend only on the samples and their stream index, never on how the stream was
+    cut, so the vectorised screening and a channel's own decoder see the same numbers.
+    """
+
+    def __init__(self, fs: float) -> None:
+        if fs != round(fs):
+            raise ValueError(f"fs must be a whole number of Hz, got {fs}")
+        self.length = round(fs / BAUD)
+        rate = round(fs)
+        tables = []
+        for f in (MARK_HZ, SPACE_HZ):
+            period = rate // math.gcd(round(f), rate)
+            angle = 2.0 * np.pi * f * np.arange(period) / rate
+            tables.append((np.cos(angle).astype(np.float32), (-np.sin(angle)).astype(np.float32)))
+        self._tables = tables
+
+    def __call__(self, x: F32, first: int) -> tuple[F32, F32, F32, F32]:
+        """Real and imaginary parts of the mark and space correlators for the samples
+        ``first ... first + n - 1``; `x` (rows, L - 1 + n) holds the L - 1 samples before
+        them too."""
+        span = self.length - 1
+        n = x.shape[1] - span
+        out = []
+        for cos, sin in self._tables:
+            idx = np.arange(first - span, first + n) % cos.shape[0]
+            for table in (cos, sin):
+                y = x * table[idx]
+                z = y[:, span:].copy()
+                for i in range(1, self.length):
+                    z += y[:, span - i : span - i + n]
+                out.append(z)
+        return out[0], out[1], out[2], out[3]
+
+
+@dataclass(frozen=True, slots=True)
+class _Byte:
+    value: int
+    framed: bool
+    quality: float
+    level: float
+    edge: float  # start-bit crossing, stream samples
+    decisions: F32  # delta at the ten bit centres
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    edge: int  # the sample at which the start bit was found
+    t: float  # the aligned crossing
+
+
+class _Decoder:
+    """One channel's attempt to read a message from a screened start bit on.
+
+    Holds the correlator outputs of its channel from `origin` (some preamble before the
+    start bit) and extends them as samples arrive; `_run` reads bytes as far as the samples
+    go and yields the stream index it needs next whenever it has to wait.
+    """
+
+    def __init__(
+        self,
+        rx: FskReceiver,
+        channel: int,
+        origin: int,
+        arrays: tuple[F32, F32, C64, C64],
+        history: F32,
+        start: _Candidate,
+    ) -> None:
+        self.rx = rx
+        self.channel = channel
+        self.origin = origin
+        self.delta, self.p, self.zm, self.zs = arrays
+        self.history = history  # the last L - 1 samples seen, for extending
+        self.first = start
+        self.need = 0  # samples (stream index, exclusive) the decoder waits for
+        self.result: CallerId | None = None
+        self._steps = self._run()
+
+    @property
+    def available(self) -> int:
+        return self.origin + int(self.delta.shape[0])
+
+    def extend(self, samples: F32) -> None:
+        x = np.concatenate([self.history, samples])[None, :]
+        arrays = self.rx._arrays(x, self.available)
+        self.delta, self.p, self.zm, self.zs = (
+            np.concatenate([a, b[0]])
+            for a, b in zip((self.delta, self.p, self.zm, self.zs), arrays, strict=True)
+        )
+        self.history = x[0, x.shape[1] - self.history.shape[0] :]
+
+    def advance(self) -> bool:
+        """Run as far as the samples go; True when finished, with `result` set (None when
+        there was no message to report) and `need` where it was decided."""
+        while self.need <= self.available:
+            try:
+                self.need = next(self._steps)
+            except StopIteration as done:
+                self.result = done.value
+                return True
+        return False
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _centres(self, t: float) -> npt.NDArray[np.int64]:
+        """Array indices of the samples nearest the ten bit centres of a byte at `t`."""
+        centres: npt.NDArray[np.int64] = np.rint(t + self.rx.centres).astype(np.int64)
+        return centres - self.origin
+
+    def _read(self, t: float) -> _Byte:
+        """The byte whose start bit crosses at `t`."""
+        delta, p = _at_centres(self.delta, self.p, t - self.origin + self.rx.centres)
+        bits = delta > 0
+        return _Byte(
+            value=int(np.dot(bits[1:9], 1 << np.arange(8))),
+            framed=bool(not bits[0] and bits[9]),
+            quality=float(np.mean(np.abs(delta))),
+            level=float(np.mean(p)),
+            edge=t,
+            decisions=delta,
+        )
+
+    def _last(self, t: float) -> int:
+        """Samples `_read(t)` needs (stream index, exclusive)."""
+        return math.floor(t + float(self.rx.centres[-1])) + 2
+
+    def _crossing(self, lo: int, hi: int) -> float | None:
+        """The first downward crossing of the decision between stream indices `lo` and `hi`
+        (interpolated) whose bit stays a space half a window on, if any."""
+        ahead = self.rx.length // 2
+        d = self.delta[lo - self.origin : hi + ahead + 1 - self.origin]
+        n = hi - lo
+        down = np.flatnonzero(
+            (d[:n] >= 0) & (d[1 : n + 1] < 0) & (d[1 + ahead : n + 1 + ahead] < 0)
+        )
+        if down.size == 0:
+            return None
+        k = int(down[0])
+        return lo + k + float(d[k] / (d[k] - d[k + 1]))
+
+    def _next(self, prev: float) -> Generator[int, None, _Byte | None]:
+        """The byte after the one whose start bit crossed at `prev`."""
+        spb = self.rx.spb
+        expected = prev + 10 * spb
+        centre = round(expected + 0.5 * spb)
+        yield centre + 1
+        if self.delta[centre - self.origin] < 0:
+            # The next start bit follows at once: its crossing and the bit clock of the
+            # bytes so far each say when; take the mean.
+            lo = math.floor(expected) - 3
+            yield lo + 8 + self.rx.length // 2
+            crossing = self._crossing(lo, lo + 7)
+            t = expected if crossing is None else (expected + crossing) / 2
+        else:
+            lo = round(prev + 9.5 * spb)
+            hi = round(prev + (10 + MAX_GAP_BITS) * spb)
+            yield hi + self.rx.length
+            found = self._crossing(lo, hi)
+            if found is None:
+                return None
+            t = found
+        yield self._last(t)
+        return self._read(t)
+
+    def _run(self) -> Generator[int, None, CallerId | None]:
+        rx = self.rx
+        yield self._last(self.first.t)
+        first = self._read(self.first.t)
+        read = [first]
+        truncated = False
+        while True:
+            if len(read) == 2 and read[1].value not in _LENGTHS.get(read[0].value, _MDMF_LENGTHS):
+                return None
+            if len(read) >= 2 and len(read) == read[1].value + 3:
+                break
+            following = yield from self._next(read[-1].edge)
+            if following is None or following.level < rx.p_min / 4:
+                truncated = True
+                break
+            recent = [b.quality for b in read[-2:]] + [following.quality]
+            if sum(recent) < LOST_QUALITY * len(recent):
+                truncated = True
+                break
+            read.append(following)
+        if len(read) < 2:
+            return None
+        message = parse_message(bytes(b.value for b in read))
+        framed = all(b.framed for b in read)
+        quality = float(np.mean([b.quality for b in read]))
+        mark_hz, space_hz = self._tones(read)
+        fsk = (
+            abs(mark_hz - MARK_HZ) <= TONE_TOLERANCE and abs(space_hz - SPACE_HZ) <= TONE_TOLERANCE
+        )
+        if quality < REPORT_QUALITY or not fsk:
+            return None
+        whole = not truncated and framed and message.well_formed
+        clean = whole and message.checksum_ok and not _ambiguous(read)
+        # A channel seizure misread from a misaligned first byte goes on as framed 0x55s.
+        seizure = sum(b.value == 0x55 for b in read[1:]) * 2 > len(read) - 1
+        if not (clean or (whole and not seizure) or self._mark_before(first)):
+            return None
+        half = (rx.length - 1) / 2
+        end = round(read[-1].edge - half + 10 * rx.spb)
+        return CallerId(
+            channel=self.channel,
+            number=message.number,
+            name=message.name,
+            datetime=message.datetime,
+            number_absence=message.number_absence,
+            name_absence=message.name_absence,
+            call_type=message.call_type,
+            redirecting_number=message.redirecting_number,
+            message_waiting=message.message_waiting,
+            fields=message.fields,
+            standard="bell202" if space_hz - mark_hz > 900.0 else "v23",
+            format=FORMATS[message.message_type],
+            message_type=message.message_type,
+            checksum_ok=message.checksum_ok,
+            damaged=not clean,
+            start=self._signal_start(first),
+            end=end,
+        )
+
+    # -- what the message does not say ----------------------------------------------------
+
+    def _mark_before(self, first: _Byte) -> bool:
+        """Whether the message follows at least EVIDENCE_MARK_BITS mark bits at a mark
+        frequency."""
+        at = np.rint(first.edge - (np.arange(EVIDENCE_MARK_BITS) + 0.5) * self.rx.spb)
+        idx = at.astype(np.int64) - self.origin
+        if idx[-1] < 0:
+            return False
+        marking = (self.delta[idx] >= REPORT_QUALITY) & (self.p[idx] >= first.level / 4)
+        if not np.all(marking):
+            return False
+        turn = np.sum(self.zm[idx[:-1]] * np.conj(self.zm[idx[1:]]))
+        return abs(self._hz(turn)) <= TONE_TOLERANCE
+
+    def _signal_start(self, first: _Byte) -> int:
+        """Where the FSK began: back from the first start bit while the correlators hold a
+        quarter of the message's level, bridging dips of up to two samples."""
+        edge = round(first.edge) - self.origin
+        weak = self.p[:edge] < first.level / 4
+        gaps = (
+            np.flatnonzero(weak[:-2] & weak[1:-1] & weak[2:]) if edge > 2 else np.zeros(0, np.int64)
+        )
+        first_strong = int(gaps[-1]) + 3 if gaps.size else 0
+        begin = self.origin + first_strong - self.rx.length // 2
+        boundary = round(first.edge - (self.rx.length - 1) / 2)
+        return max(0, min(begin, boundary))
+
+    def _tones(self, read: Sequence[_Byte]) -> tuple[float, float]:
+        """The mark and space frequencies of a message, Hz, from the phase each correlator
+        turns by between the centres of two equal bits in a row (where both windows see one
+        tone): a mark at 1200 Hz turns the 1250 Hz correlator back, at 1300 Hz forward; a
+        space at 2200 Hz turns the 2150 Hz one forward, at 2100 Hz back."""
+        idx = np.stack([self._centres(b.edge) for b in read])
+        bits = self.delta[idx] > 0
+        same = bits[:, 1:] == bits[:, :-1]
+        now, then = idx[:, 1:][same], idx[:, :-1][same]
+        mark = bits[:, 1:][same]
+        turn_mark = np.sum(self.zm[now[mark]] * np.conj(self.zm[then[mark]]))
+        turn_space = np.sum(self.zs[now[~mark]] * np.conj(self.zs[then[~mark]]))
+        return MARK_HZ + self._hz(turn_mark), SPACE_HZ + self._hz(turn_space)
+
+    def _hz(self, turn: complex | np.complexfloating[Any, Any]) -> float:
+        """The frequency offset that turns a correlator by angle(turn) in one bit period."""
+        return float(np.angle(turn)) * self.rx.fs / (2.0 * np.pi * self.rx.spb)
+
+
+def _ambiguous(read: Sequence[_Byte]) -> bool:
+    """Whether two weakly decided data bits could both be wrong without the checksum seeing
+    it: the same bit of two bytes, one read 0 and the other 1 (their flips cancel), or bit 7
+    of two bytes (their flips add up to 256). An additive checksum misses such a pair of
+    errors one time in sixteen rather than one in 256."""
+    data = np.stack([b.decisions[1:9] for b in read])
+    weak = np.abs(data) < AMBIGUOUS
+    ones = np.count_nonzero(weak & (data > 0), axis=0)
+    zeros = np.count_nonzero(weak & (data <= 0), axis=0)
+    return bool(np.any((ones > 0) & (zeros > 0)) or ones[7] + zeros[7] >= 2)
+
+
+def _ratio(d: F32, p: F32) -> F32:
+    """d / p, 0 where p is 0 (digital silence)."""
+    return np.divide(d, p, out=np.zeros_like(p), where=p > 0)
+
+
+def _at_centres(delta: F32, p: F32, at: npt.ArrayLike) -> tuple[F32, F32]:
+    """`delta` and `p` interpolated at fractional array positions `at`."""
+    pos = np.asarray(at, dtype=np.float64)
+    i = np.floor(pos).astype(np.int64)
+    f = (pos - i).astype(np.float32)
+    g = np.float32(1.0) - f
+    return delta[..., i] * g + delta[..., i + 1] * f, p[..., i] * g + p[..., i + 1] * f
+
+
+def _alignment_score(delta: F32) -> F32:
+    """How cleanly rows of ten bit decisions read as a framed byte: start bit low, stop bit
+    high, data bits far from zero."""
+    return np.asarray(
+        -delta[..., 0] + delta[..., 9] + np.sum(np.abs(delta[..., 1:9]), axis=-1), dtype=np.float32
+    )
+
+
+class FskReceiver:
+    """Streaming Bell 202 / V.23 caller ID receiver for many channels at once.
+
+    The FSK half of `CallerIdReceiver`; see the module docstring for how it works.
+
+    Parameters
+    ----------
+    channels : int
+        Number of channels in each block.
+    fs : float
+        Sampling rate in Hz, a whole number of at least 6000 (keyword only).
+    """
+
+    def __init__(self, channels: int, *, fs: float = 8000.0) -> None:
+        if fs < 6000:
+            raise ValueError(f"fs must be at least 6000 Hz for FSK caller ID, got {fs}")
+        if channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels}")
+        self.channels = channels
+        self.fs = float(fs)
+        self.spb = fs / BAUD
+        self._correlators = _Correlators(fs)
+        self.length = self._correlators.length
+        #: Bit centres of a byte, samples after its start bit's crossing.
+        self.centres: F64 = (np.arange(10, dtype=np.float64) + 0.5) * self.spb
+        self.p_min = float((sine_amplitude(MIN_LEVEL_DBM0) * self.length / 2) ** 2)
+        # Screening an edge looks this far past it (the stop bit of the latest alignment).
+        self._look = math.ceil(float(_FIRST_OFFSETS[-1]) + 9.5 * self.spb) + 2
+        # ... and this far before it (the energy a window back).
+        self._tail = self._look + self.length + 2
+        self._pre = math.ceil(PREAMBLE_BITS * self.spb)
+        self._ring_size = self._pre + CHUNK + 2 * self._tail + self.length
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything, as if the streams started again."""
+        nch = self.channels
+        self._pos = 0
+        self._screened = 0  # edges before this stream index are screened
+        self._history = np.zeros((nch, self.length - 1), np.float32)
+        self._d = np.zeros((nch, self._tail), np.float32)
+        self._p = np.zeros((nch, self._tail), np.float32)
+        self._ring = np.zeros((nch, self._ring_size), np.int16)
+        self._decoders: dict[int, _Decoder] = {}
+        self._queues: dict[int, list[_Candidate]] = {}
+
+    def process(self, block: I16) -> list[tuple[int, CallerId]]:
+        """Take the next samples, shape ``(channels, n)`` int16; return the caller IDs
+        decided, each with the stream index at which it was decided (the samples before it
+        were all it took, so the same whatever the blocks)."""
+        out: list[tuple[int, CallerId]] = []
+        for lo in range(0, block.shape[1], CHUNK):
+            out += self._chunk(block[:, lo : lo + CHUNK])
+        return out
+
+    def flush(self) -> list[tuple[int, CallerId]]:
+        """End of the streams: let every decoder see silence until it decides, report, and
+        start afresh."""
+        pad = np.zeros(
+            (self.channels, self._look + math.ceil((MAX_GAP_BITS + 24) * self.spb)), np.int16
+        )
+        out = self.process(pad)
+        self.reset()
+        return out
+
+    # -- vectorised, every channel --------------------------------------------------------
+
+    def _arrays(self, x: F32, first: int) -> tuple[F32, F32, C64, C64]:
+        """delta, p and the two complex correlators for rows of samples (see _Correlators)."""
+        mr, mi, sr, si = self._correlators(x, first)
+        em = mr * mr + mi * mi
+        es = sr * sr + si * si
+        p = em + es
+        delta = _ratio(em - es, p)
+        zm = (mr + 1j * mi).astype(np.complex64)
+        zs = (sr + 1j * si).astype(np.complex64)
+        return delta, p, zm, zs
+
+    def _chunk(self, x: I16) -> list[tuple[int, CallerId]]:
+        n = x.shape[1]
+        first = self._pos
+        size = self._ring_size
+        idx = np.arange(first, first + n) % size
+        self._ring[:, idx] = x
+        xf = np.concatenate([self._history, x.astype(np.float32)], axis=1)
+        self._history = xf[:, xf.shape[1] - (self.length - 1) :]
+        mr, mi, sr, si = self._correlators(xf, first)
+        em = mr * mr + mi * mi
+        es = sr * sr + si * si
+        d = np.concatenate([self._d, em - es], axis=1)
+        p = np.concatenate([self._p, em + es], axis=1)
+        base = first - self._tail
+        self._d = d[:, d.shape[1] - self._tail :]
+        self._p = p[:, p.shape[1] - self._tail :]
+        self._pos = first + n
+        found = self._screen(d, p, base, self._pos - self._look)
+        busy = sorted(set(self._decoders) | {c for c, _ in found})
+        for c, cand in found:
+            self._queues.setdefault(c, []).append(cand)
+        out: list[tuple[int, CallerId]] = []
+        for c in busy:
+            decoder = self._decoders.get(c)
+            if decoder is not None:
+                decoder.extend(xf[c, self.length - 1 :])
+            out += self._drive(c)
+        return out
+
+    def _screen(self, d: F32, p: F32, base: int, stop: int) -> list[tuple[int, _Candidate]]:
+        """Screen the downward crossings at stream indices ``self._screened ... stop - 1``;
+        `d` and `p` start at stream index `base`."""
+        lo, hi = self._screened - base, stop - base
+        if hi <= lo:
+            return []
+        self._screened = stop
+        ahead, span = self.length // 2, self.length
+        # A start bit after a mark (or a seizure): the decision crosses zero downwards.
+        space = (d[:, lo + ahead : hi + ahead] < 0) & (p[:, lo + ahead : hi + ahead] >= self.p_min)
+        down = space & (d[:, lo - 1 : hi - 1] >= 0) & (d[:, lo:hi] < 0)
+        # A start bit after silence or noise, where the sign before it means nothing: the
+        # energy rise across one window, p[e + 4] / p[e - 4], peaks where the window behind
+        # held noise only and the one ahead tone only, which for a clean start is 2.5
+        # samples past its first sample of tone, as a downward crossing would be.
+        half = (span + 1) // 2
+        rise = p[:, lo + half - 1 : hi + half + 1] / np.maximum(
+            p[:, lo - half - 1 : hi - half + 1], np.float32(self.p_min / 64)
+        )
+        peak = (rise[:, 1:-1] >= rise[:, :-2]) & (rise[:, 1:-1] > rise[:, 2:])
+        onset = space & peak & (rise[:, 1:-1] >= 4)
+        cd, ed = np.nonzero(down)
+        co, eo = np.nonzero(onset)
+        if cd.size + co.size == 0:
+            return []
+        ed, eo = ed + lo, eo + lo
+        before, after = d[cd, ed - 1].astype(np.float64), d[cd, ed].astype(np.float64)
+        ci = np.concatenate([cd, co])
+        ei = np.concatenate([ed, eo])
+        t0 = np.concatenate([ed - 1 + before / (before - after), eo.astype(np.float64)])
+        order = np.lexsort((t0, ei, ci))
+        ci, ei, t0 = ci[order], ei[order], t0[order]
+        # Every message type has data bits 4-6 clear: frame bits 5-7 are spaces, as is the
+        # start bit (checked above), and bit 9 is the stop bit. Four signs, read at the
+        # nearest samples, keep one candidate in sixteen from speech or noise.
+        probe = np.rint(t0[:, None] + self.centres[_PROBE_BITS]).astype(np.int64)
+        signs = d[ci[:, None], probe]
+        keep = np.flatnonzero(np.all((signs > 0) == _PROBE_MARKS, axis=1))
+        if keep.size == 0:
+            return []
+        ci, ei, t0 = ci[keep], ei[keep], t0[keep]
+        # The ten bit decisions at each alignment tried, interpolated between samples.
+        pos = t0[:, None, None] + _FIRST_OFFSETS[None, :, None] + self.centres[None, None, :]
+        i = np.floor(pos).astype(np.int64)
+        f = (pos - i).astype(np.float32)
+        g = np.float32(1.0) - f
+        rows = ci[:, None, None]
+        d0, d1, p0, p1 = d[rows, i], d[rows, i + 1], p[rows, i], p[rows, i + 1]
+        delta = _ratio(d0, p0) * g + _ratio(d1, p1) * f
+        pv = p0 * g + p1 * f
+        best = np.argmax(_alignment_score(delta), axis=1)
+        m = np.arange(ci.size)
+        delta, level = delta[m, best], pv[m, best].mean(axis=1)
+        bits = delta > 0
+        value = bits[:, 1:9] @ (1 << np.arange(8))
+        ok = ~bits[:, 0] & bits[:, 9] & (level >= self.p_min)
+        ok &= np.mean(np.abs(delta), axis=1) >= SCREEN_QUALITY
+        ok &= np.isin(value, list(FORMATS))
+        sel = np.flatnonzero(ok)
+        return [
+            (
+                int(ci[i]),
+                _Candidate(int(ei[i]) + base, float(t0[i] + _FIRST_OFFSETS[best[i]]) + base),
+            )
+            for i in sel
+        ]
+
+    # -- per channel, only where a message may be ------------------------------------------
+
+    def _drive(self, c: int) -> list[tuple[int, CallerId]]:
+        """Run channel `c`'s decoder as far as the samples go, starting new ones from its
+        queue of screened start bits."""
+        out: list[tuple[int, CallerId]] = []
+        queue = self._queues.get(c, [])
+        while True:
+            decoder = self._decoders.get(c)
+            if decoder is None:
+                if not queue:
+                    break
+                decoder = self._start(c, queue.pop(0), None)
+            if not decoder.advance():
+                break
+            result = decoder.result
+            if result is not None:
+                out.append((decoder.need, result))
+                queue[:] = [q for q in queue if q.edge >= result.end]
+            del self._decoders[c]
+            if queue:
+                self._start(c, queue.pop(0), decoder)
+        if not queue:
+            self._queues.pop(c, None)
+        return out
+
+    def _start(self, c: int, cand: _Candidate, previous: _Decoder | None) -> _Decoder:
+        """A decoder for channel `c` from candidate `cand`, its samples taken from the
+        previous decoder of the channel when that one holds them, else from the ring."""
+        origin = max(0, cand.edge - self._pre)
+        if previous is not None:
+            origin = max(origin, previous.origin)
+            cut = origin - previous.origin
+            arrays = (previous.delta[cut:], previous.p[cut:], previous.zm[cut:], previous.zs[cut:])
+            decoder = _Decoder(self, c, origin, arrays, previous.history, cand)
+        else:
+            span = self.length - 1
+            lo = origin - span
+            count = self._pos - lo
+            idx = np.arange(lo, self._pos) % self._ring_size
+            raw = self._ring[c, idx].astype(np.float32)
+            raw[: max(0, -lo)] = 0.0  # before the stream began
+            delta, p, zm, zs = self._arrays(raw[None, :], origin)
+            arrays = (delta[0], p[0], zm[0], zs[0])
+            decoder = _Decoder(self, c, origin, arrays, raw[count - span :], cand)
+        self._decoders[c] = decoder
+        return decoder
