@@ -306,6 +306,7 @@ class _Decoder:
         arrays: tuple[F32, F32, C64, C64],
         history: F32,
         start: _Candidate,
+        floor: int,
     ) -> None:
         self.rx = rx
         self.channel = channel
@@ -314,6 +315,7 @@ class _Decoder:
         self.history = history  # the last L - 1 samples seen, for extending
         self.first = start
         self.need = 0  # samples (stream index, exclusive) the decoder waits for
+        self.floor = floor  # no decision before this (the decoder it follows decided there)
         self.result: CallerId | None = None
         self._steps = self._run()
 
@@ -332,7 +334,7 @@ class _Decoder:
 
     def advance(self) -> bool:
         """Run as far as the samples go; True when finished, with `result` set (None when
-        there was no message to report) and `need` where it was decided."""
+        there was no message to report) and `decided_at`."""
         while self.need <= self.available:
             try:
                 self.need = next(self._steps)
@@ -340,6 +342,11 @@ class _Decoder:
                 self.result = done.value
                 return True
         return False
+
+    @property
+    def decided_at(self) -> int:
+        """The stream index by which the outcome was certain, whatever the blocks."""
+        return max(self.need, self.floor)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -734,7 +741,7 @@ class FskReceiver:
                 break
             result = decoder.result
             if result is not None:
-                out.append((decoder.need, result))
+                out.append((decoder.decided_at, result))
                 queue[:] = [q for q in queue if q.edge >= result.end]
             del self._decoders[c]
             if queue:
@@ -751,7 +758,8 @@ class FskReceiver:
             origin = max(origin, previous.origin)
             cut = origin - previous.origin
             arrays = (previous.delta[cut:], previous.p[cut:], previous.zm[cut:], previous.zs[cut:])
-            decoder = _Decoder(self, c, origin, arrays, previous.history, cand)
+            floor = max(previous.decided_at, cand.edge + self._look)
+            decoder = _Decoder(self, c, origin, arrays, previous.history, cand, floor)
         else:
             span = self.length - 1
             lo = origin - span
@@ -761,6 +769,7 @@ class FskReceiver:
             raw[: max(0, -lo)] = 0.0  # before the stream began
             delta, p, zm, zs = self._arrays(raw[None, :], origin)
             arrays = (delta[0], p[0], zm[0], zs[0])
-            decoder = _Decoder(self, c, origin, arrays, raw[count - span :], cand)
+            floor = cand.edge + self._look
+            decoder = _Decoder(self, c, origin, arrays, raw[count - span :], cand, floor)
         self._decoders[c] = decoder
         return decoder
