@@ -104,8 +104,9 @@ EVIDENCE_MARK_BITS = 10
 #: 400 Hz for a mark or a space, a voice among them.
 TONE_TOLERANCE = 100.0
 #: How far back (bits) the start of a signal is looked for: the longest seizure (315 bits)
-#: and mark period (205 bits) that EN 300 659-1 allows, and some.
+#: and mark period (205 bits) that EN 300 659-1 allows, and some; and the mark period.
 PREAMBLE_BITS = 540
+MARK_BITS = 220
 #: Most samples the vectorised stage takes at once (larger blocks are cut).
 CHUNK = 2048
 
@@ -435,7 +436,8 @@ class _Decoder:
         message = parse_message(bytes(b.value for b in read))
         framed = all(b.framed for b in read)
         quality = float(np.mean([b.quality for b in read]))
-        mark_hz, space_hz = self._tones(read)
+        marks = self._mark_run(first)
+        mark_hz, space_hz = self._tones(read, marks)
         fsk = (
             abs(mark_hz - MARK_HZ) <= TONE_TOLERANCE and abs(space_hz - SPACE_HZ) <= TONE_TOLERANCE
         )
@@ -445,7 +447,7 @@ class _Decoder:
         clean = whole and message.checksum_ok and not _ambiguous(read)
         # A channel seizure misread from a misaligned first byte goes on as framed 0x55s.
         seizure = sum(b.value == 0x55 for b in read[1:]) * 2 > len(read) - 1
-        if not (clean or (whole and not seizure) or self._mark_before(first)):
+        if not (clean or (whole and not seizure) or marks.size >= EVIDENCE_MARK_BITS):
             return None
         half = (rx.length - 1) / 2
         end = round(read[-1].edge - half + 10 * rx.spb)
@@ -471,18 +473,15 @@ class _Decoder:
 
     # -- what the message does not say ----------------------------------------------------
 
-    def _mark_before(self, first: _Byte) -> bool:
-        """Whether the message follows at least EVIDENCE_MARK_BITS mark bits at a mark
-        frequency."""
-        at = np.rint(first.edge - (np.arange(EVIDENCE_MARK_BITS) + 0.5) * self.rx.spb)
-        idx = at.astype(np.int64) - self.origin
-        if idx[-1] < 0:
-            return False
+    def _mark_run(self, first: _Byte) -> npt.NDArray[np.int64]:
+        """Array indices of the centres of the mark bits just before the first start bit,
+        latest first, as far back as they go (up to the longest mark period)."""
+        at = np.rint(first.edge - (np.arange(MARK_BITS) + 0.5) * self.rx.spb).astype(np.int64)
+        idx = at[at >= self.origin] - self.origin
         marking = (self.delta[idx] >= REPORT_QUALITY) & (self.p[idx] >= first.level / 4)
-        if not np.all(marking):
-            return False
-        turn = np.sum(self.zm[idx[:-1]] * np.conj(self.zm[idx[1:]]))
-        return abs(self._hz(turn)) <= TONE_TOLERANCE
+        stop = np.flatnonzero(~marking)
+        run: npt.NDArray[np.int64] = idx[: stop[0] if stop.size else idx.size]
+        return run
 
     def _signal_start(self, first: _Byte) -> int:
         """Where the FSK began: back from the first start bit while the correlators hold a
@@ -497,17 +496,19 @@ class _Decoder:
         boundary = round(first.edge - (self.rx.length - 1) / 2)
         return max(0, min(begin, boundary))
 
-    def _tones(self, read: Sequence[_Byte]) -> tuple[float, float]:
-        """The mark and space frequencies of a message, Hz, from the phase each correlator
-        turns by between the centres of two equal bits in a row (where both windows see one
-        tone): a mark at 1200 Hz turns the 1250 Hz correlator back, at 1300 Hz forward; a
-        space at 2200 Hz turns the 2150 Hz one forward, at 2100 Hz back."""
+    def _tones(self, read: Sequence[_Byte], marks: npt.NDArray[np.int64]) -> tuple[float, float]:
+        """The mark and space frequencies of a message and the `marks` before it, Hz, from
+        the phase each correlator turns by between the centres of two equal bits in a row
+        (where both windows see one tone): a mark at 1200 Hz turns the 1250 Hz correlator
+        back, at 1300 Hz forward; a space at 2200 Hz turns the 2150 Hz one forward, at
+        2100 Hz back."""
         idx = np.stack([self._centres(b.edge) for b in read])
         bits = self.delta[idx] > 0
         same = bits[:, 1:] == bits[:, :-1]
         now, then = idx[:, 1:][same], idx[:, :-1][same]
         mark = bits[:, 1:][same]
         turn_mark = np.sum(self.zm[now[mark]] * np.conj(self.zm[then[mark]]))
+        turn_mark += np.sum(self.zm[marks[:-1]] * np.conj(self.zm[marks[1:]]))
         turn_space = np.sum(self.zs[now[~mark]] * np.conj(self.zs[then[~mark]]))
         return MARK_HZ + self._hz(turn_mark), SPACE_HZ + self._hz(turn_space)
 
