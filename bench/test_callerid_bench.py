@@ -171,14 +171,14 @@ def frame_bits(message: bytes) -> npt.NDArray[np.int8]:
 def fsk_wave(
     bits: npt.NDArray[np.int8], standard: str, level_dbm0: float, rng: np.random.Generator
 ) -> F64:
-    """`bits` as FSK (float, int16 units): phase-continuous, random start phase and bit
-    phase, its tones and bit rate off nominal by random errors inside the tolerances."""
+    """`bits` as FSK (float, int16 units): phase-continuous, random start phase, sampled at
+    a random fraction of a sample after the first bit begins, its tones and bit rate off
+    nominal by random errors inside the tolerances."""
     mark, space = TONES[standard]
     tone_error = 1.0 + rng.uniform(-TONE_ERROR, TONE_ERROR)
     baud = BAUD * (1.0 + rng.uniform(-BAUD_ERROR, BAUD_ERROR))
-    bit_phase = rng.uniform(0.0, 1.0)
-    n = int(np.ceil((bits.size - bit_phase) * FS / baud))
-    which = np.minimum((bit_phase + np.arange(n) * baud / FS).astype(np.int64), bits.size - 1)
+    t = (rng.uniform(0.0, 1.0) + np.arange(int(np.ceil(bits.size * FS / baud)))) / FS
+    which = np.minimum((t * baud).astype(np.int64), bits.size - 1)
     freq = np.where(bits[which] == 1, mark, space) * tone_error
     phase = rng.uniform(0.0, 2 * np.pi) + 2 * np.pi * np.cumsum(freq) / FS
     return sine_amplitude(level_dbm0) * np.sin(phase)
