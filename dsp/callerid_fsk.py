@@ -396,9 +396,11 @@ class _Decoder:
         if self.delta[centre - self.origin] < 0:
             # The next start bit follows at once: its crossing and the bit clock of the
             # bytes so far each say when; take the mean.
-            lo = math.floor(expected) - 3
-            yield lo + 8 + self.rx.length // 2
-            crossing = self._crossing(lo, lo + 7)
+            reach = self.rx.length // 2
+            lo = math.floor(expected) - reach
+            hi = lo + 2 * reach + 1
+            yield hi + reach + 1
+            crossing = self._crossing(lo, hi)
             t = expected if crossing is None else (expected + crossing) / 2
         else:
             lo = round(prev + 9.5 * spb)
