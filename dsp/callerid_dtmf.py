@@ -38,7 +38,8 @@ an exchange's pace (every gap at most `MACHINE_GAP_MS`), and the line quiet for
 `QUIET_MS` before the first digit: every 10 ms frame below -45 dBm0 or at least 20 dB under
 the first digit, or the start of the stream. Speech around keyed digits breaks the last
 rule, a person's keying the pace. (The engine also feeds the receiver only while a trunk is
-idle and waiting for caller ID.)
+idle and waiting for caller ID.) The price: on a line noisier than that, only framed DTMF
+caller ID gets through.
 
 A string is decided a fixed time after its last digit, the longest wait for a digit that
 could still belong to it, so that the results do not depend on how the stream is cut into
@@ -85,7 +86,13 @@ CHUNK = 2048
 #: #-terminated ones.
 CODE_REASONS = {"00": "O", "10": "P"}
 HASH_REASONS = {"1": "P", "2": "O", "3": "O"}
-VARIANTS = ("AC", "hash", "plain")
+#: What `caller_id_dtmf` sends in each variant: the number's framing, and the strings for
+#: an absent number.
+VARIANTS = {
+    "AC": ("A{}C", {"O": "B00C", "P": "B10C"}),
+    "hash": ("{}#", {"O": "D3#", "P": "D1#"}),
+    "plain": ("{}", {}),
+}
 
 
 def caller_id_dtmf(
@@ -123,26 +130,27 @@ def caller_id_dtmf(
         The digits, each followed by its pause.
     """
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        raise ValueError(f"variant must be one of {tuple(VARIANTS)}, got {variant!r}")
     if (number is None) == (absence is None):
         raise ValueError(f"give exactly one of number and absence, got {number!r}, {absence!r}")
+    framing, absent = VARIANTS[variant]
     if number is not None:
-        bad = [i for i, ch in enumerate(number) if ch not in "0123456789"]
-        if bad or not number:
-            raise ValueError(
-                f"number must be digits 0-9, got {number!r}"
-                + (f" ({number[bad[0]]!r} at position {bad[0]})" if bad else "")
-            )
-        digits = {"AC": f"A{number}C", "hash": f"{number}#", "plain": number}[variant]
+        if not number:
+            raise ValueError("number must be digits 0-9, got ''")
+        for i, ch in enumerate(number):
+            if ch not in "0123456789":
+                raise ValueError(
+                    f"number must be digits 0-9, got {number!r} ({ch!r} at position {i})"
+                )
+        digits = framing.format(number)
+    elif absence not in ("O", "P"):
+        raise ValueError(f"absence must be 'O' (unavailable) or 'P' (private), got {absence!r}")
+    elif not absent:
+        raise ValueError(f"{variant} DTMF caller ID has no way to send an absence reason")
     else:
-        if absence not in ("O", "P"):
-            raise ValueError(f"absence must be 'O' (unavailable) or 'P' (private), got {absence!r}")
-        if variant == "plain":
-            raise ValueError("plain DTMF caller ID has no way to send an absence reason")
-        digits = {"AC": {"O": "B00C", "P": "B10C"}, "hash": {"O": "D3#", "P": "D1#"}}[variant][
-            absence
-        ]
-    return dtmf_tones(digits, fs=fs, level_dbm0=level_dbm0, on_ms=on_ms, off_ms=off_ms)
+        digits = absent[absence]
+    tones: I16 = dtmf_tones(digits, fs=fs, level_dbm0=level_dbm0, on_ms=on_ms, off_ms=off_ms)
+    return tones
 
 
 @dataclass(slots=True)

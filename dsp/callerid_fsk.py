@@ -232,7 +232,8 @@ message_waiting, extra_fields, format, checksum_error
         checksum_error=checksum_error,
     )
     bits = fsk_bits(message, seizure_bits=seizure_bits, mark_bits=mark_bits)
-    return to_int16(fsk_modulate(bits, standard=standard, level_dbm0=level_dbm0, fs=fs))
+    signal: I16 = to_int16(fsk_modulate(bits, standard=standard, level_dbm0=level_dbm0, fs=fs))
+    return signal
 
 
 # -- the receiver --------------------------------------------------------------------------------
