@@ -20,6 +20,7 @@ from pathlib import Path
 
 from boardcc import __version__
 from boardcc.dsp.audio import AudioFileError, AudioFileWarning, read_audio
+from boardcc.dsp.callerid import CallerId, decode_caller_id
 from boardcc.dsp.dtmf import detect_dtmf
 from boardcc.dsp.tones import TonePlan, available_plans, detect_tones, load_plan
 
@@ -34,9 +35,10 @@ class Span:
     channel: int
     start: float
     duration: float
-    type: str  # "dtmf", "tone", "voice" or "silence"
+    type: str  # "dtmf", "tone", "callerid", "voice" or "silence"
     label: str = ""  # the digit or the tone's name
     cycles: int = 0
+    caller: CallerId | None = None
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -49,6 +51,22 @@ class Span:
         elif self.type == "tone":
             out["name"] = self.label
             out["cycles"] = self.cycles
+        elif self.caller is not None:
+            c = self.caller
+            for key, value in (
+                ("number", c.number),
+                ("name", c.name),
+                ("datetime", c.datetime),
+                ("number_absence", c.number_absence),
+                ("name_absence", c.name_absence),
+                ("redirecting_number", c.redirecting_number),
+                ("message_waiting", c.message_waiting),
+            ):
+                if value is not None:
+                    out[key] = value
+            out |= {"standard": c.standard, "format": c.format, "checksum_ok": c.checksum_ok}
+            if c.damaged:
+                out["damaged"] = True
         out["duration"] = round(self.duration, 3)
         return out
 
@@ -59,7 +77,16 @@ def decode_spans(path: Path, plan: TonePlan) -> list[Span]:
     fs = float(audio.fs)
     length = audio.samples.shape[1] / fs
     spans: list[Span] = []
+    callers = decode_caller_id(audio.samples, fs=fs)
+    for c in callers:
+        spans.append(Span(c.channel, c.start / fs, (c.end - c.start) / fs, "callerid", caller=c))
     for e in detect_dtmf(audio.samples, fs=fs):
+        # Digits that carried a caller ID are reported as the caller ID, not again.
+        if any(
+            c.standard == "dtmf" and c.channel == e.channel and c.start <= e.start < c.end
+            for c in callers
+        ):
+            continue
         spans.append(Span(e.channel, e.start / fs, (e.end - e.start) / fs, "dtmf", e.digit))
     opened: dict[tuple[int, str], tuple[int, int]] = {}
     for t in detect_tones(audio.samples, fs=fs, plan=plan):
@@ -84,8 +111,13 @@ def _tone_span(channel: int, name: str, start: float, end: float, cycles: int) -
 
 
 def _without_keyed_voice(spans: list[Span]) -> list[Span]:
-    """Drop "voice" that is mostly DTMF: the voice detector knows plan tones, not digits."""
-    keyed = [(s.channel, s.start, s.start + s.duration) for s in spans if s.type == "dtmf"]
+    """Drop "voice" that is mostly DTMF or caller ID: the voice detector knows plan tones,
+    not digits or modems."""
+    keyed = [
+        (s.channel, s.start, s.start + s.duration)
+        for s in spans
+        if s.type in ("dtmf", "callerid")
+    ]
 
     def mostly_keyed(v: Span) -> bool:
         end = v.start + v.duration
@@ -116,9 +148,22 @@ def _print_table(spans: Sequence[Span]) -> None:
         what = s.type
         if s.type == "dtmf":
             what = f"DTMF {s.label}"
+        elif s.caller is not None:
+            what = _caller_text(s.caller)
         elif s.type == "tone":
             what = f"tone {s.label}" + (f" ({s.cycles} cycles)" if s.cycles > 1 else "")
         print(f"{s.channel:>12}  {s.start:>11.3f}  {s.duration:>13.3f}  {what}")
+
+
+def _caller_text(c: CallerId) -> str:
+    who = c.number or f"({c.number_absence or 'no number'})"
+    if c.name or c.name_absence:
+        who += f" {c.name or '(' + str(c.name_absence) + ')'}"
+    if c.message_waiting is not None:
+        who = f"message waiting {'on' if c.message_waiting else 'off'}"
+    when = f" {c.datetime}" if c.datetime else ""
+    state = " DAMAGED/损坏" if c.damaged else ""
+    return f"caller ID/来电 {who}{when} [{c.standard} {c.format}]{state}"
 
 
 def _decode(args: argparse.Namespace) -> int:
@@ -148,10 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     dec = sub.add_parser(
         "decode",
-        help="DTMF digits, tones and voice/silence in an audio file / 解码音频文件中的按键、信号音",
-        description="Every DTMF digit, call-progress or fax tone and voice/silence span "
-        "found in an audio file, per channel, with times. "
-        "报告音频文件中每个通道的DTMF按键、信号音和语音/静音段。",
+        help="caller ID, DTMF digits, tones and voice/silence in an audio file / "
+        "解码音频文件中的来电号码、按键、信号音",
+        description="Every caller ID message (FSK Bell 202/V.23 or DTMF), DTMF digit, "
+        "call-progress or fax tone and voice/silence span found in an audio file, per "
+        "channel, with times. "
+        "报告音频文件中每个通道的来电号码、DTMF按键、信号音和语音/静音段。",
     )
     dec.add_argument("file", help="audio file (WAV, A-law, μ-law, VOX, GSM, MP3 ...)")
     dec.add_argument("--json", action="store_true", help="one JSON object per line")

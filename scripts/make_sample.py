@@ -1,10 +1,11 @@
 """Make boardcc/samples/line-sample.wav, the line recording `./run` decodes.
 
-What a trunk hears on a short inbound call: the IVR greeting (espeak-ng, Mandarin then
-English), the caller keying 1 0 0 8 6 #, a pause, ringback while the call is transferred,
-some talk, and busy tone once the far end hangs up (how a Chinese exchange tells an analog
-trunk the caller is gone). Stored as 8 kHz A-law WAV so that the sample also exercises a
-telephony codec. Run from the repository root with espeak-ng installed:
+What a trunk hears on a short inbound call: caller ID as a Chinese exchange sends it between
+the first and second ring (Bell 202 FSK, MDMF), then, once answered, the IVR greeting
+(espeak-ng, Mandarin then English), the caller keying 1 0 0 8 6 #, a pause, ringback while
+the call is transferred, some talk, and busy tone once the far end hangs up (how a Chinese
+exchange tells an analog trunk the caller is gone). Stored as 8 kHz A-law WAV so that the
+sample also exercises a telephony codec. Run from the repository root with espeak-ng installed:
 
     .venv/bin/python scripts/make_sample.py
 """
@@ -20,6 +21,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from boardcc.dsp.audio import write_audio
+from boardcc.dsp.callerid import caller_id_fsk
 from boardcc.dsp.dtmf import dtmf_tones
 from boardcc.dsp.levels import level_dbm0
 from boardcc.dsp.signals import add_noise, to_int16
@@ -46,7 +48,16 @@ def silence(seconds: float) -> np.ndarray:
 
 def main() -> None:
     parts = [
-        silence(0.5),
+        silence(0.3),
+        caller_id_fsk(
+            number="13812345678",
+            name="ZHANG SAN",
+            datetime="11221530",
+            standard="bell202",
+            format="mdmf",
+            level_dbm0=-14,
+        ).astype(float),
+        silence(1.5),
         speech("您好，欢迎致电。", "cmn", -18),
         silence(0.3),
         speech("Welcome. Please enter your account number.", "en-us", -18),

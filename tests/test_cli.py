@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from boardcc.cli import main
 from boardcc.dsp.audio import write_audio
@@ -31,9 +32,19 @@ def test_shipped_sample_decodes_to_the_keyed_digits_and_the_busy_tone(
     tones = [(f["name"], f["cycles"]) for f in found if f["type"] == "tone"]
     assert tones == [("ringback", 1), ("busy", 3)]
     busy = next(f for f in found if f.get("name") == "busy")
-    # make_sample.py puts 3.5 s of busy tone at the very end of the 22.4 s recording.
-    assert busy["t"] == pytest.approx(22.4 - 3.5, abs=0.02)
-    assert {f["type"] for f in found} == {"dtmf", "tone", "voice", "silence"}
+    # make_sample.py puts 3.5 s of busy tone at the very end of the recording.
+    assert busy["t"] == pytest.approx(sf.info(str(SAMPLE)).duration - 3.5, abs=0.02)
+    (caller,) = [f for f in found if f["type"] == "callerid"]
+    assert caller["number"] == "13812345678"
+    assert caller["name"] == "ZHANG SAN"
+    assert caller["datetime"] == "11221530"
+    assert (caller["standard"], caller["format"], caller["checksum_ok"]) == (
+        "bell202",
+        "mdmf",
+        True,
+    )
+    assert caller["t"] == pytest.approx(0.3, abs=0.02)
+    assert {f["type"] for f in found} == {"callerid", "dtmf", "tone", "voice", "silence"}
     times = [float(str(f["t"])) for f in found]
     assert times == sorted(times)
 
