@@ -114,9 +114,7 @@ def _without_keyed_voice(spans: list[Span]) -> list[Span]:
     """Drop "voice" that is mostly DTMF or caller ID: the voice detector knows plan tones,
     not digits or modems."""
     keyed = [
-        (s.channel, s.start, s.start + s.duration)
-        for s in spans
-        if s.type in ("dtmf", "callerid")
+        (s.channel, s.start, s.start + s.duration) for s in spans if s.type in ("dtmf", "callerid")
     ]
 
     def mostly_keyed(v: Span) -> bool:
