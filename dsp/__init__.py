@@ -9,6 +9,15 @@ signals.
 """
 
 from boardcc.dsp.audio import Audio, AudioFileError, codecs, read_audio, write_audio
+from boardcc.dsp.callerid import (
+    CallerId,
+    CallerIdReceiver,
+    caller_id_dtmf,
+    caller_id_fsk,
+    decode_caller_id,
+    encode_message,
+    parse_message,
+)
 from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver, detect_dtmf, dtmf_tones
 from boardcc.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from boardcc.dsp.levels import (
@@ -33,6 +42,8 @@ __all__ = [
     "FULL_SCALE_SINE_DBM0",
     "Audio",
     "AudioFileError",
+    "CallerId",
+    "CallerIdReceiver",
     "DtmfEvent",
     "DtmfReceiver",
     "SlidingDft",
@@ -43,12 +54,17 @@ __all__ = [
     "alaw_decode",
     "alaw_encode",
     "available_plans",
+    "caller_id_dtmf",
+    "caller_id_fsk",
     "codecs",
+    "decode_caller_id",
     "detect_dtmf",
     "detect_tones",
     "dtmf_tones",
+    "encode_message",
     "level_dbm0",
     "load_plan",
+    "parse_message",
     "plan_tone",
     "power_dbm0",
     "read_audio",
