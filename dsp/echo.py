@@ -1,0 +1,526 @@
+"""Line echo canceller for many channels at once: partitioned-block frequency-domain adaptive
+filter, two echo-path models, double-talk detection and a non-linear processor.
+
+Why
+---
+An analog trunk bridged to a desk phone sends part of what we transmit back to us through the
+2-wire/4-wire hybrid, delayed by up to tens of milliseconds: the far talker hears their own
+voice (SPEC D4). Boards without a hardware canceller need one in software on every bridged
+channel at once, so it has to be cheap per channel and safe when both parties talk.
+
+How
+---
+Signals: ``tx`` is what we send to the line (the far end's speech, the *reference*), ``rx``
+what comes back: the echo of ``tx`` plus the near-end talker and line noise. The canceller
+models the echo path as an FIR filter of ``tail_ms`` and subtracts its estimate of the echo
+from ``rx``.
+
+* **Filter.** A partitioned-block frequency-domain adaptive filter (PBFDAF, also called MDF;
+  Soo & Pang 1990, Páez Borrallo & García Otero 1992): frames of ``B`` = 16 ms (128 samples at
+  8 kHz), the tail cut into ``P = ceil(tail / B)`` partitions of ``B`` taps, overlap-save with
+  FFTs of ``2B``. The far-end spectra of the last ``P`` frames sit in a ring, so each frame
+  costs one FFT of the new far-end window, a complex multiply-add over ``(P, B + 1)`` bins, one
+  inverse FFT for the echo estimate and one FFT of the error. All of it runs on arrays
+  ``(channels, P, B + 1)`` with one numpy call per step for a block of channels; Python runs
+  per frame, never per sample or per channel.
+* **Adaptation.** Normalised LMS in each frequency bin: the gradient ``conj(X_p) E`` of every
+  partition is divided by the far-end power in that bin summed over the partitions, plus a
+  floor of a tenth of the mean bin power so that bins the far end hardly excites do not
+  gather noise. The gradient is constrained to ``B`` causal taps in every partition on every
+  frame (an inverse FFT, zeroing, an FFT): the unconstrained or alternately constrained
+  variants are cheaper but converge visibly slower on speech.
+* **Step size.** ``mu = MU * min(1, Ex / Ee) * max(0, 1 - N / |E|^2)`` per bin: the first
+  factor holds adaptation back when the error is louder than the far end could make it (a
+  near-end talker before the filter knows the path); the second is the share of the error
+  that is not the near end's background noise ``N``, learnt per bin while the far end is
+  silent. It shrinks the step as the residual echo sinks under the noise, as the optimal step
+  of Valin (2007) does, so the filter keeps refining below the noise floor instead of
+  wandering in it.
+* **Two echo-path models** (Ochiai, Araseki & Ogihara 1977; the foreground/background pair of
+  speexdsp's MDF): the *background* filter adapts all the time; the *foreground* filter makes
+  the output and only changes by copying the background when the background's error has
+  been clearly smaller for several frames. Double talk that slips past the detector corrupts
+  the background, never the output; when the background's error grows far beyond the
+  foreground's once the near end stops, it is put back to the foreground.
+* **Double-talk detection.** Two detectors, per frame and channel, with a hangover:
+  a Geigel detector on the residual (the cancelled signal peaks above half the far end's
+  peak over the tail: only a near-end talker can do that, Duttweiler 1978, ITU-T G.168
+  Annex) freezes the background; and the normalised cross-correlation of ``rx`` with the
+  echo estimate (Benesty, Morgan & Cho 2000: near 1 when ``rx`` is echo only) flags
+  quieter near-end speech once the filter has converged. Both feed `double_talk`, which
+  keeps the non-linear processor open; only the Geigel detector stops adaptation, because the
+  correlation also drops when the echo path changes, and a canceller frozen then would never
+  learn the new path.
+* **Non-linear processor.** After the linear canceller, a frame whose output lies well under
+  the echo estimate while the far end talks and the near end does not is residual echo: it is
+  replaced by comfort noise at the near end's background level, faded over a frame (ITU-T
+  G.168 §3.x NLP and comfort noise). Switchable per channel (`nlp`).
+* **ERLE.** `erle_db` is the echo return loss enhancement of the linear part, ``rx`` power
+  over output power smoothed over the frames where only the far end talks, for the monitor.
+
+Latency and blocks: the canceller works on whole frames and buffers what it is given, so its
+output lags ``rx`` by exactly one frame (`delay` samples, 16 ms); in exchange the output is the
+same whatever the block lengths the stream was cut into. Channels are processed in blocks of
+`CHUNK` so that a block's arrays stay in the processor's cache.
+
+References
+----------
+ITU-T G.168 (04/2015), Digital network echo cancellers.
+J.-S. Soo and K. K. Pang, "Multidelay block frequency domain adaptive filter", IEEE Trans.
+ASSP 38(2), 1990.
+J.-M. Valin, "On adjusting the learning rate in frequency domain echo cancellation with
+double-talk", IEEE Trans. ASLP 15(3), 2007.
+K. Ochiai, T. Araseki and T. Ogihara, "Echo canceler with two echo path models", IEEE Trans.
+Commun. 25(6), 1977.
+D. L. Duttweiler, "A twelve-channel digital echo canceler", IEEE Trans. Commun. 26(5), 1978.
+J. Benesty, D. R. Morgan and J. H. Cho, "A new class of doubletalk detectors based on
+cross-correlation", IEEE Trans. SAP 8(2), 2000.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft as sfft
+from scipy import signal as sps
+
+from boardcc.dsp.levels import sine_power
+from boardcc.dsp.signals import to_int16
+
+__all__ = ["EchoCanceller", "cancel_echo"]
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+C64 = npt.NDArray[np.complex64]
+I16 = npt.NDArray[np.int16]
+Bools = npt.NDArray[np.bool_]
+#: What `EchoCanceller.reset` accepts to name channels.
+ChannelIndex = int | Sequence[int] | slice | npt.NDArray[np.bool_] | npt.NDArray[np.integer]
+
+#: Default frame length; the output lags the input by one frame.
+FRAME_MS = 64.0
+#: Channels processed together, so that their arrays stay in cache.
+CHUNK = 64
+
+#: Largest normalised step of the background filter.
+MU = 1.0
+#: Share of the step spread evenly over the taps; the rest goes to each tap in proportion to
+#: the size of its weight (IPNLMS, Benesty & Gay 2002), up to SHARE_MAX times the mean.
+PROPORTIONATE = 0.25
+SHARE_MAX = 3.0
+#: Floor of the step normaliser, relative to the mean bin power of the far end.
+SPECTRAL_FLOOR = 0.1
+#: Absolute floor of the step normaliser, dBm0.
+REGULARISATION_DBM0 = -70.0
+#: The far end counts as talking (the filter adapts, the NLP may act) above this average
+#: level over the tail, dBm0; below ``QUIET_DBM0`` it is silent and the near end's background
+#: noise is learnt.
+FAR_DBM0 = -45.0
+QUIET_DBM0 = -55.0
+#: Bins per band for the noise floor and the step's noise share.
+BAND = 8
+#: Noise learning: smoothing of the band powers of the error, how fast their tracked minimum
+#: may rise per frame, and how far over the minimum the error must be before the filter
+#: adapts on it (the minimum of a smoothed power sits a few dB under its mean; the rest is
+#: margin so that the filter stops wandering in the noise).
+NOISE_SMOOTHING = 0.5
+NOISE_RISE = 1.01
+NOISE_BIAS = 12.0
+#: Geigel threshold: residual peak over far-end peak (0.5 = an echo return loss of 6 dB).
+GEIGEL = 0.5
+#: Normalised cross-correlation below which the near end is taken to be talking.
+NCC = 0.5
+#: Frames a detected double talk is held for.
+HANGOVER = 2
+#: Two-path decisions on error energies smoothed over a few frames: copy the background into
+#: the foreground when it is this much better; put the foreground back into the background
+#: when the background is this much worse.
+PATH_SMOOTHING = 0.6
+COPY_RATIO = 0.7
+RESET_RATIO = 4.0
+#: The foreground counts as converged (double-talk detectors trusted) at this ERLE, dB.
+CONVERGED_DB = 10.0
+#: ERLE estimate smoothing per single-talk frame (about 0.3 s).
+ERLE_SMOOTHING = 0.9
+#: NLP: the output is taken for residual echo when it is this far below the echo estimate, dB.
+NLP_MARGIN_DB = 6.0
+#: Comfort noise: a looped table of telephone-band noise, seconds.
+COMFORT_TABLE_S = 2.0
+
+
+class EchoCanceller:
+    """Streaming line echo canceller for many channels at once.
+
+    Parameters
+    ----------
+    channels : int
+        Number of channels in each block.
+    tail_ms : float
+        Longest echo path delay plus dispersion covered, ms (G.168 "tail length").
+    fs : float
+        Sampling rate in Hz (keyword only).
+    frame_ms : float
+        Frame length, ms: the delay of the output and the unit of adaptation. Shorter frames
+        cost more per channel (a 32 ms frame about twice, 16 ms about four times as much).
+    nlp : bool
+        Initial state of the non-linear processor and comfort noise on every channel; change
+        it per channel through `nlp`.
+    seed : int
+        Seed of the comfort-noise generator.
+
+    Attributes
+    ----------
+    nlp : ndarray of bool, shape (channels,)
+        Non-linear processor on (True) or off, per channel; assign to switch.
+    frozen : ndarray of bool, shape (channels,)
+        Adaptation frozen per channel: the filters keep cancelling with what they have learnt
+        but learn nothing more; assign to freeze or thaw.
+    frame : int
+        Frame length in samples; the output lags ``rx`` by one frame (`delay`).
+    partitions : int
+        Partitions of `frame` taps covering the tail.
+
+    Notes
+    -----
+    See the module docstring for the algorithm. The output does not depend on the block
+    lengths given to `process`.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        tail_ms: float = 64.0,
+        *,
+        fs: float = 8000.0,
+        frame_ms: float = FRAME_MS,
+        nlp: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if not isinstance(channels, int | np.integer) or channels < 1:
+            raise ValueError(f"channels must be a positive integer, got {channels!r}")
+        if not 4000.0 <= fs <= 48000.0:
+            raise ValueError(f"fs must be between 4000 and 48000 Hz, got {fs}")
+        if not 4.0 <= tail_ms <= 500.0:
+            raise ValueError(f"tail_ms must be between 4 and 500 ms, got {tail_ms}")
+        self.channels = c = int(channels)
+        self.fs = float(fs)
+        self.tail_ms = float(tail_ms)
+        if not 4.0 <= frame_ms <= tail_ms:
+            raise ValueError(f"frame_ms must be between 4 ms and tail_ms={tail_ms}, got {frame_ms}")
+        self.frame = b = BAND * max(1, round(fs * frame_ms / 1000.0 / BAND))
+        self.partitions = p = math.ceil(round(tail_ms * fs / 1000.0) / b)
+        self.nfft = n = 2 * b
+        k = b + 1
+        self.nlp = np.full(c, bool(nlp))
+        self.frozen = np.zeros(c, bool)
+        self._window = np.zeros((c, n), np.float32)  # the last two frames of tx
+        # Far-end spectra (and their conjugates and powers) of the last P windows, newest
+        # first from slot `_slot`, each written twice (slots s and s + P) so that the P
+        # newest are always one contiguous view.
+        self._spec = np.zeros((c, 2 * p, k), np.complex64)
+        self._conj = np.zeros((c, 2 * p, k), np.complex64)
+        self._power = np.zeros((c, 2 * p, k), np.float32)
+        self._peak = np.zeros((c, p + 1), np.float32)  # |tx| peak per frame, newest first
+        self._slot = 0
+        self._frames = 0
+        self._w = np.zeros((c, 2, p, k), np.complex64)  # [foreground, background]
+        self._taps = np.zeros((c, 2, p, b), np.float32)  # the same in the time domain
+        # Bands of BAND bins (the Nyquist bin goes with the last), starts counted in floats of
+        # the interleaved complex spectra.
+        bands = b // BAND
+        self._band_starts = np.arange(0, 2 * b, 2 * BAND)
+        self._band_of_bin = np.minimum(np.arange(k) // BAND, bands - 1)
+        self._err_bands = np.zeros((c, bands), np.float32)
+        self._noise_bands = np.zeros((c, bands), np.float32)  # 0: not learnt yet
+        self._path = np.zeros((c, 2))  # smoothed error energies, foreground and background
+        self._hold = np.zeros((c, 2), np.int8)  # double talk: Geigel alone, any detector
+        self._erle_acc = np.zeros((c, 2))  # rx and output energies over single talk
+        self._level = np.full(c, sine_power(REGULARISATION_DBM0) * b)  # output noise energy
+        self._gain = np.ones(c, np.float32)
+        self._double_talk = np.zeros(c, bool)
+        self._far = sine_power(FAR_DBM0) * b * p
+        self._quiet = sine_power(QUIET_DBM0) * b * p
+        self._floor = np.float32(sine_power(REGULARISATION_DBM0) * n * p)
+        self._converged = 10.0 ** (CONVERGED_DB / 10.0)
+        self._margin = 10.0 ** (-NLP_MARGIN_DB / 10.0)
+        self._ramp = (np.arange(1, b + 1, dtype=np.float32) / b)[None, :]
+        rng = np.random.default_rng(seed)
+        size = b * round(COMFORT_TABLE_S * fs / b)
+        sos = sps.butter(6, (300.0, min(3400.0, 0.45 * fs)), btype="bandpass", fs=fs, output="sos")
+        table = sps.sosfilt(sos, rng.standard_normal(size + b))[b:]
+        self._comfort = (table / np.sqrt(np.mean(table * table))).astype(np.float32)
+        # Stream buffers: input not yet a whole frame, output not yet handed out.
+        self._rx_in = np.zeros((c, 0), np.float32)
+        self._tx_in = np.zeros((c, 0), np.float32)
+        self._out = np.zeros((c, b), np.float32)
+
+    @property
+    def delay(self) -> int:
+        """Samples by which the output lags ``rx``: one frame."""
+        return self.frame
+
+    @property
+    def erle_db(self) -> F64:
+        """Echo return loss enhancement of the linear canceller per channel, dB, shape
+        ``(channels,)``: ``rx`` power over output power in the recent frames where only the far
+        end talked (0 until such frames have been seen)."""
+        rx, out = self._erle_acc[:, 0], self._erle_acc[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            erle = 10.0 * np.log10(rx / out)
+        return np.where(out > 0, erle, 0.0)
+
+    @property
+    def double_talk(self) -> Bools:
+        """Whether each channel was in double talk (both ends talking) in the last frame."""
+        return self._double_talk.copy()
+
+    def reset(self, channels: ChannelIndex | None = None) -> None:
+        """Forget what was learnt about the echo paths of `channels` (all by default), as when
+        a line is connected to another party. Audio in flight is kept."""
+        sel = slice(None) if channels is None else channels
+        for state in (
+            self._window,
+            self._spec,
+            self._conj,
+            self._power,
+            self._peak,
+            self._w,
+            self._taps,
+            self._err_bands,
+            self._noise_bands,
+            self._path,
+            self._hold,
+            self._erle_acc,
+            self._double_talk,
+        ):
+            state[sel] = 0
+        self._level[sel] = sine_power(REGULARISATION_DBM0) * self.frame
+        self._gain[sel] = 1.0
+
+    def process(self, rx: npt.ArrayLike, tx: npt.ArrayLike) -> I16:
+        """Cancel the echo of `tx` in `rx`.
+
+        Parameters
+        ----------
+        rx : array_like, shape (channels, n)
+            What the line sends back (echo plus near-end speech and noise), int16 units.
+        tx : array_like, shape (channels, n)
+            What was sent to the line over the same samples, int16 units.
+
+        Returns
+        -------
+        ndarray of int16, shape (channels, n)
+            ``rx`` with the echo removed, `delay` samples late.
+        """
+        d = np.asarray(rx)
+        x = np.asarray(tx)
+        for name, a in (("rx", d), ("tx", x)):
+            if a.ndim != 2 or a.shape[0] != self.channels:
+                raise ValueError(
+                    f"{name} must have shape (channels={self.channels}, samples), got {a.shape}"
+                )
+        if d.shape != x.shape:
+            raise ValueError(f"rx and tx must have the same shape, got {d.shape} and {x.shape}")
+        n, b = d.shape[1], self.frame
+        d_all = np.concatenate([self._rx_in, _samples(d)], axis=1)
+        x_all = np.concatenate([self._tx_in, _samples(x)], axis=1)
+        frames = d_all.shape[1] // b
+        have = self._out.shape[1]
+        out = np.empty((self.channels, have + frames * b), np.float32)
+        out[:, :have] = self._out
+        for f in range(frames):
+            cols = slice(f * b, (f + 1) * b)
+            self._slot = (self._slot - 1) % self.partitions
+            for lo in range(0, self.channels, CHUNK):
+                rows = slice(lo, min(lo + CHUNK, self.channels))
+                out[rows, have + f * b : have + (f + 1) * b] = self._frame(
+                    rows, d_all[rows, cols], x_all[rows, cols]
+                )
+            self._frames += 1
+        self._rx_in = d_all[:, frames * b :]
+        self._tx_in = x_all[:, frames * b :]
+        self._out = out[:, n:]
+        return to_int16(out[:, :n])
+
+    def _frame(self, s: slice, d: F32, x: F32) -> F32:
+        """One frame of the channels `s`: ``d`` is rx and ``x`` tx, both ``(c, B)``; returns the
+        output frame."""
+        b, p, j, n = self.frame, self.partitions, self._slot, self.nfft
+
+        # The far end: spectrum of its last two frames, into the rings.
+        window = self._window[s]
+        window[:, :b] = window[:, b:]
+        window[:, b:] = x
+        spec = sfft.rfft(window, axis=1)
+        power = _power(spec)
+        peak = np.abs(x).max(axis=1)
+        for ring, value in ((self._spec, spec), (self._conj, np.conj(spec)), (self._power, power)):
+            ring[s, j] = value
+            ring[s, j + p] = value
+        peaks = self._peak[s]  # this frame's and the P before
+        peaks[:, 1:] = peaks[:, :-1]
+        peaks[:, 0] = peak
+        spectra = self._spec[s, j : j + p]
+        powers = self._power[s, j : j + p]
+        window_energy = powers.sum(axis=2) / n  # (c, p): tx energy per partition's window
+        tail_energy = window_energy.sum(axis=1)
+        far = tail_energy > self._far
+        quiet = tail_energy < self._quiet
+
+        # Echo estimates of both models and their errors.
+        w = self._w[s]
+        estimate = sfft.irfft((w * spectra[:, None]).sum(axis=2), n, axis=2)[:, :, b:]
+        err = d[:, None, :] - estimate  # (c, 2, B): foreground, background
+        e_fg, e_bg, y_fg = err[:, 0], err[:, 1], estimate[:, 0]
+        padded = np.zeros((e_bg.shape[0], n), np.float32)
+        padded[:, b:] = e_bg
+        err_spec = sfft.rfft(padded, axis=1)
+        energy = np.einsum("cij,cij->ci", err, err).astype(np.float64)  # (c, 2)
+        rx_energy = _energy(d, d)
+        echo_energy = _energy(y_fg, y_fg)
+        cross = _energy(d, y_fg)
+
+        # Noise floor of the error per band, learnt while the far end is silent.
+        bands = self._err_bands[s]
+        bands *= NOISE_SMOOTHING
+        bands += (1.0 - NOISE_SMOOTHING) * np.add.reduceat(
+            np.square(err_spec.view(np.float32)), self._band_starts, axis=1
+        )
+        noise = self._noise_bands[s]
+        tracked = np.where(noise > 0, np.minimum(bands, noise * np.float32(NOISE_RISE)), bands)
+        noise[quiet] = tracked[quiet]
+
+        # Double talk: Geigel on the residual, normalised cross-correlation with the echo
+        # estimate; both only once the foreground cancels (before, the step does the job).
+        acc = self._erle_acc[s]
+        converged = acc[:, 0] > self._converged * acc[:, 1]
+        geigel = np.abs(e_fg).max(axis=1) > GEIGEL * peaks.max(axis=1)
+        uncorrelated = (cross < NCC * rx_energy) & (echo_energy > self._level[s])
+        hold = self._hold[s]
+        hold -= hold > 0
+        hold[far & converged & geigel, 0] = HANGOVER
+        hold[far & converged & (geigel | uncorrelated), 1] = HANGOVER
+        double_talk = far & (hold[:, 1] > 0)
+        self._double_talk[s] = double_talk
+
+        # Only channels with something to learn adapt: the far end talks, the near end does
+        # not, and the error stands above the noise floor somewhere.
+        clean = 1.0 - NOISE_BIAS * noise / np.maximum(bands, np.float32(1e-3))
+        adapt = far & ~self.frozen[s] & (hold[:, 0] == 0) & (clean.max(axis=1) > 0.0)
+        rows = np.flatnonzero(adapt)
+        if rows.size:
+            # Gathered when they are not all of them.
+            a = slice(None) if rows.size == adapt.size else rows
+            loudest = 0.5 * window_energy[a].max(axis=1)
+            rate = MU * np.minimum(1.0, loudest / np.maximum(energy[a, 1], 1.0))
+            clean = np.clip(clean[a], 0.0, 1.0)[:, self._band_of_bin]
+            norm = powers[a].sum(axis=1)
+            norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
+            step = (rate[:, None] * clean / norm).astype(np.float32) * err_spec[a]
+            grad = sfft.irfft(self._conj[s, j : j + p][a] * step[:, None, :], n, axis=2)
+            # Constrained to B causal taps per partition, each tap's share of the step in
+            # proportion to its weight (capped: a block update overshoots on a few taps).
+            taps = self._taps[s]
+            weights = taps[a, 1]
+            size = np.abs(weights)
+            share = size / (size.mean(axis=(1, 2), keepdims=True) + np.float32(1e-3))
+            share = np.minimum(PROPORTIONATE + (1.0 - PROPORTIONATE) * share, SHARE_MAX)
+            weights += grad[:, :, :b] * share
+            taps[a, 1] = weights
+            w[a, 1] = sfft.rfft(weights, n, axis=2)
+
+        # Two echo-path models.
+        taps = self._taps[s]
+        path = self._path[s]
+        path *= PATH_SMOOTHING
+        path += (1.0 - PATH_SMOOTHING) * energy
+        live = far & ~self.frozen[s]
+        copy = live & (path[:, 1] < COPY_RATIO * path[:, 0])
+        if copy.any():
+            w[copy, 0] = w[copy, 1]
+            taps[copy, 0] = taps[copy, 1]
+            path[copy, 0] = path[copy, 1]
+        back = live & (path[:, 1] > RESET_RATIO * path[:, 0])
+        if back.any():
+            w[back, 1] = w[back, 0]
+            taps[back, 1] = taps[back, 0]
+            path[back, 1] = path[back, 0]
+
+        # ERLE over far-end single talk; the output's noise level while the far end is silent.
+        single = far & ~double_talk
+        acc[single] = ERLE_SMOOTHING * acc[single] + (1.0 - ERLE_SMOOTHING) * np.stack(
+            [rx_energy[single], energy[single, 0]], axis=1
+        )
+        level = self._level[s]
+        level[quiet] = np.minimum(0.5 * (level + energy[:, 0]), level * NOISE_RISE)[quiet]
+
+        # Non-linear processor: residual echo replaced by comfort noise, faded over the frame.
+        residual = energy[:, 0] < self._margin * echo_energy + 2.0 * level
+        target = (~(self.nlp[s] & far & ~double_talk & residual)).astype(np.float32)
+        gain = self._gain[s]
+        if not (np.all(target == 1.0) and np.all(gain == 1.0)):
+            at = (self._frames * b) % self._comfort.size
+            comfort = self._comfort[at : at + b] * np.sqrt(level / b).astype(np.float32)[:, None]
+            fade = gain[:, None] + (target - gain)[:, None] * self._ramp
+            e_fg = comfort + fade * (e_fg - comfort)
+        gain[:] = target
+        return e_fg
+
+
+def _samples(a: npt.NDArray[Any]) -> F32:
+    """int16 samples as float32; other dtypes are rounded and saturated to int16 first."""
+    return (a if a.dtype == np.int16 else to_int16(a)).astype(np.float32)
+
+
+def _power(spec: C64) -> F32:
+    """``|spec|**2`` of a complex64 array."""
+    square = np.square(spec.view(np.float32))
+    out: F32 = square[..., 0::2] + square[..., 1::2]
+    return out
+
+
+def _energy(a: F32, b: F32) -> F64:
+    """Row-wise dot products of two ``(c, n)`` arrays, as float64."""
+    out: F64 = np.einsum("ij,ij->i", a, b).astype(np.float64)
+    return out
+
+
+def cancel_echo(
+    rx: npt.ArrayLike,
+    tx: npt.ArrayLike,
+    *,
+    fs: float = 8000.0,
+    tail_ms: float = 64.0,
+    nlp: bool = False,
+) -> I16:
+    """Cancel the echo of `tx` in `rx` over whole signals, output aligned with `rx`.
+
+    Parameters
+    ----------
+    rx, tx : array_like, shape (n,) or (channels, n)
+        What came back from the line and what was sent to it, int16 units.
+    fs : float
+        Sampling rate in Hz.
+    tail_ms : float
+        Echo tail covered, ms.
+    nlp : bool
+        Whether the non-linear processor and comfort noise act on the residual.
+
+    Returns
+    -------
+    ndarray of int16, same shape as `rx`
+    """
+    d = np.asarray(rx)
+    x = np.asarray(tx)
+    if d.shape != x.shape or d.ndim not in (1, 2):
+        raise ValueError(f"rx and tx must share a 1-D or 2-D shape, got {d.shape} and {x.shape}")
+    d2 = d.reshape(-1, d.shape[-1])
+    x2 = x.reshape(-1, x.shape[-1])
+    ec = EchoCanceller(d2.shape[0], tail_ms, fs=fs, nlp=nlp)
+    pad = np.zeros((d2.shape[0], ec.delay), np.int16)
+    out = ec.process(np.concatenate([d2, pad], axis=1), np.concatenate([x2, pad], axis=1))
+    return out[:, ec.delay :].reshape(d.shape)
