@@ -25,11 +25,14 @@ the bit, interpolating between samples. After silence or noise the sign before t
 means nothing, so a start bit is also looked for where the energy rise across one window
 peaks, which for a clean start falls where the crossing would have been.
 
-Every such point on every channel is *screened* in one vectorised pass: four signs that
-every message type shares come first (one point in sixteen from speech survives them), then
-the whole first byte at five alignments within 1.5 samples. A survivor needs a start and a
-stop bit, a known message type, the level, and clean decisions (mean ``|delta|``, see
-`SCREEN_QUALITY`). Only survivors reach Python: a per-channel decoder reads the length byte,
+Every such point on every channel is *screened* in one vectorised pass: two bits that every
+message type has clear come first (one point in six from speech survives them), then the
+whole first byte at alignments from 3 samples before to 5 after (the start of a message
+after noise is only known that well). An alignment passes with a start and a stop bit, a
+known message type, the level, and clean decisions (mean ``|delta|``, see `SCREEN_QUALITY`).
+Points with none reach no further; the others reach Python, where a per-channel decoder
+tries the best alignment, then the best one half a bit or more from it, then the best one a
+bit later (noise before a message can pass for its start bit), and reads the length byte,
 the body and the checksum. A byte that follows the previous one at once is placed halfway
 between its own start bit's crossing and where the bit clock of the bytes before puts it;
 after mark bits (up to `MAX_GAP_BITS`) it is found by its crossing. The channel seizure
@@ -91,10 +94,11 @@ SCREEN_QUALITY = 0.65
 LOST_QUALITY = 0.6
 #: Quality over a whole message that it needs to be reported at all.
 REPORT_QUALITY = 0.68
-#: |delta| below which a bit decision counts as weak (see `_ambiguous`): correct messages
-#: have two weak bits that could cancel in the checksum one time in a hundred at 8 dB S/N
-#: (Bell 202) or 10 dB (V.23).
-AMBIGUOUS = 0.15
+#: |delta| below which a bit decision counts as weak (see `_ambiguous`). Wrong messages that
+#: passed the checksum had such pairs below 0.25 (0.02-0.23 in 3,600 messages at 5-12 dB
+#: S/N); correct ones have them one time in 250 at 8 dB (Bell 202), in 50 at 9 dB (V.23),
+#: never from 10 dB (Bell 202) and 11 dB (V.23) up.
+AMBIGUOUS = 0.25
 #: Mark bits allowed between two bytes of a message.
 MAX_GAP_BITS = 16
 #: Mark bits before a message that show it was a caller ID transmission.
@@ -113,12 +117,17 @@ CHUNK = 2048
 #: Acceptable message length bytes, by message type.
 _LENGTHS = {0x04: range(9, 64), 0x06: range(3, 4)}
 _MDMF_LENGTHS = range(3, 256)
-#: Offsets (samples) tried when aligning a first byte, and a following one.
-_FIRST_OFFSETS = np.array([-1.5, -0.75, 0.0, 0.75, 1.5])
-#: Bits of a first byte that every message type sets alike: frame bits 5-7 (data bits 4-6)
-#: are 0, bit 9 (the stop bit) is 1.
-_PROBE_BITS = np.array([5, 6, 7, 9])
-_PROBE_MARKS = np.array([False, False, False, True])
+#: Offsets (samples) from a start estimate tried when aligning a first byte. After noise the
+#: estimates fall 3.5 samples early to 2.6 late 99 times in 100 (8-20 dB S/N).
+_FIRST_OFFSETS = np.arange(-3.0, 5.3, 0.75)
+#: Bits of a first byte that every message type sets alike, whose neighbours are alike too:
+#: frame bits 5 and 6 (data bits 4 and 5) are 0, as are bits 4 and 7 beside them (bit 4 but
+#: in 0x89). Read at the middle of the offsets tried, they are read right at any of them.
+_PROBE_BITS = np.array([5, 6])
+#: Which byte values are message types.
+_TYPES = np.isin(np.arange(256), list(FORMATS))
+_PROBE_DELTA = -0.35
+_PROBE_AT = float(_FIRST_OFFSETS.mean())
 
 
 def fsk_bits(
@@ -289,15 +298,17 @@ class _Byte:
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     edge: int  # the sample at which the start bit was found
-    t: float  # the aligned crossing
+    alignments: tuple[float, ...]  # where its crossing may be, to be tried in this order
 
 
 class _Decoder:
     """One channel's attempt to read a message from a screened start bit on.
 
-    Holds the correlator outputs of its channel from `origin` (some preamble before the
-    start bit) and extends them as samples arrive; `_run` reads bytes as far as the samples
-    go and yields the stream index it needs next whenever it has to wait.
+    Holds the correlator outputs of its channel from `origin`, a little before the start
+    bit, and extends them as samples arrive; `_run` reads bytes as far as the samples go and
+    yields the stream index it needs next whenever it has to wait. The samples of the
+    preamble before `origin` are kept raw in `early` and only worked on if the message gets
+    far enough to need them (`_backfill`): most decoders are talk-off and never do.
     """
 
     def __init__(
@@ -309,15 +320,20 @@ class _Decoder:
         history: F32,
         start: _Candidate,
         floor: int,
+        early: F32,
     ) -> None:
         self.rx = rx
         self.channel = channel
         self.origin = origin
         self.delta, self.p, self.zm, self.zs = arrays
         self.history = history  # the last L - 1 samples seen, for extending
+        # Raw samples of the preamble, and the L - 1 before it: the stream from
+        # origin - len(early) on.
+        self.early = early
         self.first = start
         self.need = 0  # samples (stream index, exclusive) the decoder waits for
-        self.floor = floor  # no decision before this (the decoder it follows decided there)
+        # The most samples asked for so far; at first, where the decoder it follows decided.
+        self.floor = floor
         self.result: CallerId | None = None
         self._steps = self._run()
 
@@ -334,6 +350,20 @@ class _Decoder:
         )
         self.history = x[0, x.shape[1] - self.history.shape[0] :]
 
+    def backfill(self) -> None:
+        """Work out the correlators over the preamble kept raw, if not done yet."""
+        span = self.rx.length - 1
+        if self.early.shape[0] <= span:
+            return
+        start = self.origin - (self.early.shape[0] - span)
+        arrays = self.rx._arrays(self.early[None, :], start)
+        self.delta, self.p, self.zm, self.zs = (
+            np.concatenate([b[0], a])
+            for a, b in zip((self.delta, self.p, self.zm, self.zs), arrays, strict=True)
+        )
+        self.origin = start
+        self.early = self.early[:span]
+
     def advance(self) -> bool:
         """Run as far as the samples go; True when finished, with `result` set (None when
         there was no message to report) and `decided_at`."""
@@ -343,12 +373,13 @@ class _Decoder:
             except StopIteration as done:
                 self.result = done.value
                 return True
+            self.floor = max(self.floor, self.need)
         return False
 
     @property
     def decided_at(self) -> int:
         """The stream index by which the outcome was certain, whatever the blocks."""
-        return max(self.need, self.floor)
+        return self.floor
 
     # -- reading --------------------------------------------------------------------------
 
@@ -415,9 +446,28 @@ class _Decoder:
         return self._read(t)
 
     def _run(self) -> Generator[int, None, CallerId | None]:
+        """The message from the first alignment that reads it clean, else the first
+        damaged one worth reporting, else None."""
+        fallback = None
+        for t in self.first.alignments:
+            found = yield from self._message(t)
+            if found is not None and not found.damaged:
+                return found
+            fallback = fallback or found
+        return fallback
+
+    def _message(self, t: float) -> Generator[int, None, CallerId | None]:
+        """The message whose first start bit crosses at `t`, if any."""
         rx = self.rx
-        yield self._last(self.first.t)
-        first = self._read(self.first.t)
+        yield self._last(t)
+        first = self._read(t)
+        if not (
+            first.value in FORMATS
+            and first.framed
+            and first.quality >= SCREEN_QUALITY
+            and first.level >= rx.p_min
+        ):
+            return None
         read = [first]
         truncated = False
         while True:
@@ -437,9 +487,13 @@ class _Decoder:
         if len(read) < 2:
             return None
         message = parse_message(bytes(b.value for b in read))
-        framed = all(b.framed for b in read)
+        # Every byte framed; but the checksum's stop bit is the last the exchange sends, and
+        # the carrier may stop inside it, so there the start bit is enough.
+        framed = all(b.framed for b in read[:-1]) and (
+            read[-1].decisions[0] < 0 if not truncated else read[-1].framed
+        )
         quality = float(np.mean([b.quality for b in read]))
-        marks = self._mark_run(first)
+        marks, marked = self._mark_run(first)
         mark_hz, space_hz = self._tones(read, marks)
         fsk = (
             abs(mark_hz - MARK_HZ) <= TONE_TOLERANCE and abs(space_hz - SPACE_HZ) <= TONE_TOLERANCE
@@ -450,7 +504,7 @@ class _Decoder:
         clean = whole and message.checksum_ok and not _ambiguous(read)
         # A channel seizure misread from a misaligned first byte goes on as framed 0x55s.
         seizure = sum(b.value == 0x55 for b in read[1:]) * 2 > len(read) - 1
-        if not (clean or (whole and not seizure) or marks.size >= EVIDENCE_MARK_BITS):
+        if not (clean or (whole and not seizure) or marked):
             return None
         half = (rx.length - 1) / 2
         end = round(read[-1].edge - half + 10 * rx.spb)
@@ -476,19 +530,27 @@ class _Decoder:
 
     # -- what the message does not say ----------------------------------------------------
 
-    def _mark_run(self, first: _Byte) -> npt.NDArray[np.int64]:
-        """Array indices of the centres of the mark bits just before the first start bit,
-        latest first, as far back as they go (up to the longest mark period)."""
+    def _mark_run(self, first: _Byte) -> tuple[npt.NDArray[np.int64], bool]:
+        """The mark period before the first start bit: array indices of its bit centres,
+        later first, in pairs (adjacent bits, both read as marks), up to where two bits in
+        a row are not marks; and whether its last EVIDENCE_MARK_BITS bits are clean marks."""
+        self.backfill()
         at = np.rint(first.edge - (np.arange(MARK_BITS) + 0.5) * self.rx.spb).astype(np.int64)
         idx = at[at >= self.origin] - self.origin
-        marking = (self.delta[idx] >= REPORT_QUALITY) & (self.p[idx] >= first.level / 4)
-        stop = np.flatnonzero(~marking)
-        run: npt.NDArray[np.int64] = idx[: stop[0] if stop.size else idx.size]
-        return run
+        loud = self.p[idx] >= first.level / 4
+        mark = loud & (self.delta[idx] > 0)
+        clean = loud & (self.delta[idx] >= REPORT_QUALITY)
+        evidence = idx.size >= EVIDENCE_MARK_BITS and bool(clean[:EVIDENCE_MARK_BITS].all())
+        gaps = np.flatnonzero(~mark[:-1] & ~mark[1:])
+        end = int(gaps[0]) if gaps.size else max(idx.size - 1, 0)
+        pair = mark[:end] & mark[1 : end + 1]
+        pairs: npt.NDArray[np.int64] = np.stack([idx[:end][pair], idx[1 : end + 1][pair]])
+        return pairs, evidence
 
     def _signal_start(self, first: _Byte) -> int:
         """Where the FSK began: back from the first start bit while the correlators hold a
         quarter of the message's level, bridging dips of up to two samples."""
+        self.backfill()
         edge = round(first.edge) - self.origin
         weak = self.p[:edge] < first.level / 4
         gaps = (
@@ -500,18 +562,18 @@ class _Decoder:
         return max(0, min(begin, boundary))
 
     def _tones(self, read: Sequence[_Byte], marks: npt.NDArray[np.int64]) -> tuple[float, float]:
-        """The mark and space frequencies of a message and the `marks` before it, Hz, from
-        the phase each correlator turns by between the centres of two equal bits in a row
-        (where both windows see one tone): a mark at 1200 Hz turns the 1250 Hz correlator
-        back, at 1300 Hz forward; a space at 2200 Hz turns the 2150 Hz one forward, at
-        2100 Hz back."""
+        """The mark and space frequencies of a message and of the mark bits before it (pairs
+        of centres, later first), Hz, from the phase each correlator turns by between the
+        centres of two equal bits in a row (where both windows see one tone): a mark at
+        1200 Hz turns the 1250 Hz correlator back, at 1300 Hz forward; a space at 2200 Hz
+        turns the 2150 Hz one forward, at 2100 Hz back."""
         idx = np.stack([self._centres(b.edge) for b in read])
         bits = self.delta[idx] > 0
         same = bits[:, 1:] == bits[:, :-1]
         now, then = idx[:, 1:][same], idx[:, :-1][same]
         mark = bits[:, 1:][same]
         turn_mark = np.sum(self.zm[now[mark]] * np.conj(self.zm[then[mark]]))
-        turn_mark += np.sum(self.zm[marks[:-1]] * np.conj(self.zm[marks[1:]]))
+        turn_mark += np.sum(self.zm[marks[0]] * np.conj(self.zm[marks[1]]))
         turn_space = np.sum(self.zs[now[~mark]] * np.conj(self.zs[then[~mark]]))
         return MARK_HZ + self._hz(turn_mark), SPACE_HZ + self._hz(turn_space)
 
@@ -585,6 +647,8 @@ class FskReceiver:
         # ... and this far before it (the energy a window back).
         self._tail = self._look + self.length + 2
         self._pre = math.ceil(PREAMBLE_BITS * self.spb)
+        # How far before a start bit a decoder needs the correlators at once.
+        self._margin = math.ceil(float(-_FIRST_OFFSETS[0]) + 2 * self.spb) + self.length
         self._ring_size = self._pre + CHUNK + 2 * self._tail + self.length
         self.reset()
 
@@ -691,42 +755,48 @@ class FskReceiver:
         ci = np.concatenate([cd, co])
         ei = np.concatenate([ed, eo])
         t0 = np.concatenate([ed - 1 + before / (before - after), eo.astype(np.float64)])
-        order = np.lexsort((t0, ei, ci))
-        ci, ei, t0 = ci[order], ei[order], t0[order]
-        # Every message type has data bits 4-6 clear: frame bits 5-7 are spaces, as is the
-        # start bit (checked above), and bit 9 is the stop bit. Four signs, read at the
-        # nearest samples, keep one candidate in sixteen from speech or noise.
-        probe = np.rint(t0[:, None] + self.centres[_PROBE_BITS]).astype(np.int64)
-        signs = d[ci[:, None], probe]
-        keep = np.flatnonzero(np.all((signs > 0) == _PROBE_MARKS, axis=1))
+        # Every message type has data bits 4 and 5 clear: frame bits 5 and 6 are spaces. Two
+        # decisions, read at the nearest samples, that must be clearly spaces on average (FSK
+        # gives about -0.8 each) keep one candidate in six from speech or noise.
+        delta_all = _ratio(d, p)
+        probe = np.rint(t0[:, None] + _PROBE_AT + self.centres[_PROBE_BITS]).astype(np.int64)
+        keep = np.flatnonzero(np.mean(delta_all[ci[:, None], probe], axis=1) < _PROBE_DELTA)
         if keep.size == 0:
             return []
         ci, ei, t0 = ci[keep], ei[keep], t0[keep]
-        # The ten bit decisions at each alignment tried, interpolated between samples.
+        # The ten bit decisions at each alignment tried, at the nearest samples (the decoder
+        # reads the chosen ones again between samples).
         pos = t0[:, None, None] + _FIRST_OFFSETS[None, :, None] + self.centres[None, None, :]
-        i = np.floor(pos).astype(np.int64)
-        f = (pos - i).astype(np.float32)
-        g = np.float32(1.0) - f
+        idx = np.rint(pos).astype(np.int64)
         rows = ci[:, None, None]
-        d0, d1, p0, p1 = d[rows, i], d[rows, i + 1], p[rows, i], p[rows, i + 1]
-        delta = _ratio(d0, p0) * g + _ratio(d1, p1) * f
-        pv = p0 * g + p1 * f
-        best = np.argmax(_alignment_score(delta), axis=1)
-        m = np.arange(ci.size)
-        delta, level = delta[m, best], pv[m, best].mean(axis=1)
+        delta, pv = delta_all[rows, idx], p[rows, idx]
+        # Of the alignments that read a framed message type, cleanly and loud enough, the
+        # one that reads it most cleanly; and the best of those at least half a bit from it,
+        # if any, to be tried after it. (After noise, an alignment a bit early reads noise
+        # as the start bit and the start bit as data: 0x82 so becomes 0x04.)
         bits = delta > 0
-        value = bits[:, 1:9] @ (1 << np.arange(8))
-        ok = ~bits[:, 0] & bits[:, 9] & (level >= self.p_min)
-        ok &= np.mean(np.abs(delta), axis=1) >= SCREEN_QUALITY
-        ok &= np.isin(value, list(FORMATS))
-        sel = np.flatnonzero(ok)
-        return [
-            (
-                int(ci[i]),
-                _Candidate(int(ei[i]) + base, float(t0[i] + _FIRST_OFFSETS[best[i]]) + base),
-            )
-            for i in sel
-        ]
+        value = bits[..., 1:9] @ (1 << np.arange(8))
+        ok = ~bits[..., 0] & bits[..., 9] & _TYPES[value]
+        ok &= np.sum(np.abs(delta), axis=2) >= 10 * SCREEN_QUALITY
+        ok &= np.sum(pv, axis=2) >= 10 * self.p_min
+        score = np.where(ok, _alignment_score(delta), -np.inf)
+        best = np.argmax(score, axis=1)
+        far = np.abs(_FIRST_OFFSETS[None, :] - _FIRST_OFFSETS[best][:, None]) >= self.spb / 2
+        other = np.argmax(np.where(far, score, -np.inf), axis=1)
+        m = np.arange(ci.size)
+        second = ok[m, other] & far[m, other]
+        found = []
+        for i in np.flatnonzero(ok[m, best]):
+            first = float(t0[i] + _FIRST_OFFSETS[best[i]]) + base
+            alignments = [first]
+            if second[i]:
+                alignments.append(float(t0[i] + _FIRST_OFFSETS[other[i]]) + base)
+            # Noise that passed for a start bit puts the real one a bit later.
+            if all(abs(first + self.spb - a) > 1.5 for a in alignments):
+                alignments.append(first + self.spb)
+            found.append((int(ci[i]), _Candidate(int(ei[i]) + base, tuple(alignments))))
+        found.sort(key=lambda f: (f[0], f[1].edge))
+        return found
 
     # -- per channel, only where a message may be ------------------------------------------
 
@@ -757,23 +827,31 @@ class FskReceiver:
     def _start(self, c: int, cand: _Candidate, previous: _Decoder | None) -> _Decoder:
         """A decoder for channel `c` from candidate `cand`, its samples taken from the
         previous decoder of the channel when that one holds them, else from the ring."""
-        origin = max(0, cand.edge - self._pre)
+        span = self.length - 1
+        earliest = max(0, cand.edge - self._pre)
         if previous is not None:
-            origin = max(origin, previous.origin)
+            previous.backfill()
+            origin = max(earliest, previous.origin)
             cut = origin - previous.origin
             arrays = (previous.delta[cut:], previous.p[cut:], previous.zm[cut:], previous.zs[cut:])
             floor = max(previous.decided_at, cand.edge + self._look)
-            decoder = _Decoder(self, c, origin, arrays, previous.history, cand, floor)
+            early = np.zeros(span, np.float32)
+            decoder = _Decoder(self, c, origin, arrays, previous.history, cand, floor, early)
         else:
-            span = self.length - 1
-            lo = origin - span
-            count = self._pos - lo
+            # The message itself (from a little before the start bit, far enough for every
+            # alignment tried) is worked on now; the preamble is kept raw.
+            origin = max(earliest, cand.edge - self._margin)
+            lo = earliest - span
             idx = np.arange(lo, self._pos) % self._ring_size
             raw = self._ring[c, idx].astype(np.float32)
             raw[: max(0, -lo)] = 0.0  # before the stream began
-            delta, p, zm, zs = self._arrays(raw[None, :], origin)
+            now = raw[origin - earliest :]
+            delta, p, zm, zs = self._arrays(now[None, :], origin)
             arrays = (delta[0], p[0], zm[0], zs[0])
             floor = cand.edge + self._look
-            decoder = _Decoder(self, c, origin, arrays, raw[count - span :], cand, floor)
+            early = raw[: origin - earliest + span]
+            decoder = _Decoder(
+                self, c, origin, arrays, raw[raw.shape[0] - span :], cand, floor, early
+            )
         self._decoders[c] = decoder
         return decoder
