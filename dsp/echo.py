@@ -112,6 +112,8 @@ MU = 1.0
 #: the size of its weight (IPNLMS, Benesty & Gay 2002), up to SHARE_MAX times the mean.
 PROPORTIONATE = 0.25
 SHARE_MAX = 3.0
+FREEZE = 1
+SLOW = 0.25
 #: Floor of the step normaliser, relative to the mean bin power of the far end.
 SPECTRAL_FLOOR = 0.1
 #: Absolute floor of the step normaliser, dBm0.
@@ -410,13 +412,14 @@ class EchoCanceller:
         # Only channels with something to learn adapt: the far end talks, the near end does
         # not, and the error stands above the noise floor somewhere.
         clean = 1.0 - NOISE_BIAS * noise / np.maximum(bands, np.float32(1e-3))
-        adapt = far & ~self.frozen[s] & (hold[:, 0] == 0) & (clean.max(axis=1) > 0.0)
+        adapt = far & ~self.frozen[s] & (clean.max(axis=1) > 0.0)
         rows = np.flatnonzero(adapt)
         if rows.size:
             # Gathered when they are not all of them.
             a = slice(None) if rows.size == adapt.size else rows
             loudest = 0.5 * window_energy[a].max(axis=1)
             rate = MU * np.minimum(1.0, loudest / np.maximum(energy[a, 1], 1.0))
+            rate *= np.where(hold[a, 0] > 0, SLOW, 1.0)
             clean = np.clip(clean[a], 0.0, 1.0)[:, self._band_of_bin]
             norm = powers[a].sum(axis=1)
             norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
