@@ -124,6 +124,8 @@ _FIRST_OFFSETS = np.arange(-3.0, 5.3, 0.75)
 #: frame bits 5 and 6 (data bits 4 and 5) are 0, as are bits 4 and 7 beside them (bit 4 but
 #: in 0x89). Read at the middle of the offsets tried, they are read right at any of them.
 _PROBE_BITS = np.array([5, 6])
+#: Bit weights of data bits 0-7.
+_WEIGHTS = 1 << np.arange(8)
 #: Which byte values are message types.
 _TYPES = np.isin(np.arange(256), list(FORMATS))
 _PROBE_DELTA = -0.35
@@ -317,7 +319,6 @@ class _Decoder:
         channel: int,
         origin: int,
         arrays: tuple[F32, F32, C64, C64],
-        history: F32,
         start: _Candidate,
         floor: int,
         early: F32,
@@ -326,7 +327,6 @@ class _Decoder:
         self.channel = channel
         self.origin = origin
         self.delta, self.p, self.zm, self.zs = arrays
-        self.history = history  # the last L - 1 samples seen, for extending
         # Raw samples of the preamble, and the L - 1 before it: the stream from
         # origin - len(early) on.
         self.early = early
@@ -341,14 +341,12 @@ class _Decoder:
     def available(self) -> int:
         return self.origin + int(self.delta.shape[0])
 
-    def extend(self, samples: F32) -> None:
-        x = np.concatenate([self.history, samples])[None, :]
-        arrays = self.rx._arrays(x, self.available)
+    def extend(self, arrays: tuple[F32, F32, C64, C64]) -> None:
+        """Take the correlator outputs of the next samples (worked out for every channel)."""
         self.delta, self.p, self.zm, self.zs = (
-            np.concatenate([a, b[0]])
+            np.concatenate([a, b])
             for a, b in zip((self.delta, self.p, self.zm, self.zs), arrays, strict=True)
         )
-        self.history = x[0, x.shape[1] - self.history.shape[0] :]
 
     def backfill(self) -> None:
         """Work out the correlators over the preamble kept raw, if not done yet."""
@@ -393,10 +391,10 @@ class _Decoder:
         delta, p = _at_centres(self.delta, self.p, t - self.origin + self.rx.centres)
         bits = delta > 0
         return _Byte(
-            value=int(np.dot(bits[1:9], 1 << np.arange(8))),
+            value=int(bits[1:9] @ _WEIGHTS),
             framed=bool(not bits[0] and bits[9]),
-            quality=float(np.mean(np.abs(delta))),
-            level=float(np.mean(p)),
+            quality=float(np.abs(delta).sum()) / 10.0,
+            level=float(p.sum()) / 10.0,
             edge=t,
             decisions=delta,
         )
@@ -495,10 +493,8 @@ class _Decoder:
         quality = float(np.mean([b.quality for b in read]))
         marks, marked = self._mark_run(first)
         mark_hz, space_hz = self._tones(read, marks)
-        fsk = (
-            abs(mark_hz - MARK_HZ) <= TONE_TOLERANCE and abs(space_hz - SPACE_HZ) <= TONE_TOLERANCE
-        )
-        if quality < REPORT_QUALITY or not fsk:
+        off = max(abs(mark_hz - MARK_HZ), abs(space_hz - SPACE_HZ))
+        if quality < REPORT_QUALITY or off > TONE_TOLERANCE:
             return None
         whole = not truncated and framed and message.well_formed
         clean = whole and message.checksum_ok and not _ambiguous(read)
@@ -707,8 +703,9 @@ class FskReceiver:
         mr, mi, sr, si = self._correlators(xf, first)
         em = mr * mr + mi * mi
         es = sr * sr + si * si
-        d = np.concatenate([self._d, em - es], axis=1)
-        p = np.concatenate([self._p, em + es], axis=1)
+        d_now, p_now = em - es, em + es
+        d = np.concatenate([self._d, d_now], axis=1)
+        p = np.concatenate([self._p, p_now], axis=1)
         base = first - self._tail
         self._d = d[:, d.shape[1] - self._tail :]
         self._p = p[:, p.shape[1] - self._tail :]
@@ -717,11 +714,18 @@ class FskReceiver:
         busy = sorted(set(self._decoders) | {c for c, _ in found})
         for c, cand in found:
             self._queues.setdefault(c, []).append(cand)
+        # The channels with a decoder running take this block's outputs (as `_arrays` would
+        # work them out, from the values at hand).
+        running = np.array(sorted(self._decoders), np.int64)
+        if running.size:
+            p_run = p_now[running]
+            delta = _ratio(d_now[running], p_run)
+            zm = (mr[running] + 1j * mi[running]).astype(np.complex64)
+            zs = (sr[running] + 1j * si[running]).astype(np.complex64)
+            for k, c in enumerate(running.tolist()):
+                self._decoders[c].extend((delta[k], p_run[k], zm[k], zs[k]))
         out: list[tuple[int, CallerId]] = []
         for c in busy:
-            decoder = self._decoders.get(c)
-            if decoder is not None:
-                decoder.extend(xf[c, self.length - 1 :])
             out += self._drive(c)
         return out
 
@@ -836,7 +840,7 @@ class FskReceiver:
             arrays = (previous.delta[cut:], previous.p[cut:], previous.zm[cut:], previous.zs[cut:])
             floor = max(previous.decided_at, cand.edge + self._look)
             early = np.zeros(span, np.float32)
-            decoder = _Decoder(self, c, origin, arrays, previous.history, cand, floor, early)
+            decoder = _Decoder(self, c, origin, arrays, cand, floor, early)
         else:
             # The message itself (from a little before the start bit, far enough for every
             # alignment tried) is worked on now; the preamble is kept raw.
@@ -850,8 +854,6 @@ class FskReceiver:
             arrays = (delta[0], p[0], zm[0], zs[0])
             floor = cand.edge + self._look
             early = raw[: origin - earliest + span]
-            decoder = _Decoder(
-                self, c, origin, arrays, raw[raw.shape[0] - span :], cand, floor, early
-            )
+            decoder = _Decoder(self, c, origin, arrays, cand, floor, early)
         self._decoders[c] = decoder
         return decoder
