@@ -122,14 +122,15 @@ _MDMF_LENGTHS = range(3, 256)
 _FIRST_OFFSETS = np.arange(-3.0, 5.3, 0.75)
 #: Bits of a first byte that every message type sets alike, whose neighbours are alike too:
 #: frame bits 5 and 6 (data bits 4 and 5) are 0, as are bits 4 and 7 beside them (bit 4 but
-#: in 0x89). Read at the middle of the offsets tried, they are read right at any of them.
+#: in 0x89). Read at the middle of the offsets tried, they are read right at any of them;
+#: their mean decision must be below _PROBE_DELTA.
 _PROBE_BITS = np.array([5, 6])
+_PROBE_AT = float(_FIRST_OFFSETS.mean())
+_PROBE_DELTA = -0.35
 #: Bit weights of data bits 0-7.
 _WEIGHTS = 1 << np.arange(8)
 #: Which byte values are message types.
 _TYPES = np.isin(np.arange(256), list(FORMATS))
-_PROBE_DELTA = -0.35
-_PROBE_AT = float(_FIRST_OFFSETS.mean())
 
 
 def fsk_bits(
@@ -310,7 +311,7 @@ class _Decoder:
     bit, and extends them as samples arrive; `_run` reads bytes as far as the samples go and
     yields the stream index it needs next whenever it has to wait. The samples of the
     preamble before `origin` are kept raw in `early` and only worked on if the message gets
-    far enough to need them (`_backfill`): most decoders are talk-off and never do.
+    far enough to need them (`backfill`): most decoders are talk-off and never do.
     """
 
     def __init__(
