@@ -220,12 +220,11 @@ class EchoCanceller:
         self.nlp = np.full(c, bool(nlp))
         self.frozen = np.zeros(c, bool)
         self._window = np.zeros((c, n), np.float32)  # the last two frames of tx
-        # Far-end spectra (and their conjugates and powers) of the last P windows, newest
-        # first from slot `_slot`, each written twice (slots s and s + P) so that the P
-        # newest are always one contiguous view.
-        self._spec = np.zeros((c, 2 * p, k), np.complex64)
-        self._conj = np.zeros((c, 2 * p, k), np.complex64)
-        self._power = np.zeros((c, 2 * p, k), np.float32)
+        # Far-end spectra (and their powers) of the last P windows, newest first from slot
+        # `_slot`, written twice (slots s and s + P, when there is one) so that the P newest
+        # are always one contiguous view.
+        self._spec = np.zeros((c, 2 * p - 1, k), np.complex64)
+        self._power = np.zeros((c, 2 * p - 1, k), np.float32)
         self._peak = np.zeros((c, p + 1), np.float32)  # |tx| peak per frame, newest first
         self._slot = 0
         self._frames = 0
@@ -250,6 +249,7 @@ class EchoCanceller:
         self._converged = 10.0 ** (CONVERGED_DB / 10.0)
         self._margin = 10.0 ** (-NLP_MARGIN_DB / 10.0)
         self._ramp = (np.arange(1, b + 1, dtype=np.float32) / b)[None, :]
+        self._padded = np.zeros((min(c, CHUNK), n), np.float32)  # the error, zeros before
         rng = np.random.default_rng(seed)
         size = b * round(COMFORT_TABLE_S * fs / b)
         sos = sps.butter(6, (300.0, min(3400.0, 0.45 * fs)), btype="bandpass", fs=fs, output="sos")
@@ -287,7 +287,6 @@ class EchoCanceller:
         for state in (
             self._window,
             self._spec,
-            self._conj,
             self._power,
             self._peak,
             self._w,
@@ -346,7 +345,7 @@ class EchoCanceller:
         self._rx_in = d_all[:, frames * b :]
         self._tx_in = x_all[:, frames * b :]
         self._out = out[:, n:]
-        return to_int16(out[:, :n])
+        return np.clip(np.rint(out[:, :n]), -32768.0, 32767.0).astype(np.int16)
 
     def _frame(self, s: slice, d: F32, x: F32) -> F32:
         """One frame of the channels `s`: ``d`` is rx and ``x`` tx, both ``(c, B)``; returns the
@@ -360,9 +359,10 @@ class EchoCanceller:
         spec = sfft.rfft(window, axis=1)
         power = _power(spec)
         peak = np.abs(x).max(axis=1)
-        for ring, value in ((self._spec, spec), (self._conj, np.conj(spec)), (self._power, power)):
+        for ring, value in ((self._spec, spec), (self._power, power)):
             ring[s, j] = value
-            ring[s, j + p] = value
+            if j < p - 1:
+                ring[s, j + p] = value
         peaks = self._peak[s]  # this frame's and the P before
         peaks[:, 1:] = peaks[:, :-1]
         peaks[:, 0] = peak
@@ -375,10 +375,12 @@ class EchoCanceller:
 
         # Echo estimates of both models and their errors.
         w = self._w[s]
-        estimate = sfft.irfft((w * spectra[:, None]).sum(axis=2), n, axis=2)[:, :, b:]
+        products = w * spectra[:, None]
+        echo_spec = products[:, :, 0] if p == 1 else products.sum(axis=2)
+        estimate = sfft.irfft(echo_spec, n, axis=2)[:, :, b:]
         err = d[:, None, :] - estimate  # (c, 2, B): foreground, background
         e_fg, e_bg, y_fg = err[:, 0], err[:, 1], estimate[:, 0]
-        padded = np.zeros((e_bg.shape[0], n), np.float32)
+        padded = self._padded[: e_bg.shape[0]]
         padded[:, b:] = e_bg
         err_spec = sfft.rfft(padded, axis=1)
         energy = np.einsum("cij,cij->ci", err, err).astype(np.float64)  # (c, 2)
@@ -423,8 +425,12 @@ class EchoCanceller:
             clean = np.clip(clean[a], 0.0, 1.0)[:, self._band_of_bin]
             norm = powers[a].sum(axis=1)
             norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
-            step = (rate[:, None] * clean / norm).astype(np.float32) * err_spec[a]
-            grad = sfft.irfft(self._conj[s, j : j + p][a] * step[:, None, :], n, axis=2)
+            clean *= rate.astype(np.float32)[:, None]
+            clean /= norm
+            # The gradient conj(X) E is the conjugate of X conj(E), whose inverse transform is
+            # that of X conj(E) read backwards: no conjugate of the (c, P, K) array is needed.
+            step = clean * np.conj(err_spec[a])
+            corr = sfft.irfft(spectra[a] * step[:, None, :], n, axis=2)
             # Constrained to B causal taps per partition, each tap's share of the step in
             # proportion to its weight (capped: a block update overshoots on a few taps).
             taps = self._taps[s]
@@ -432,7 +438,8 @@ class EchoCanceller:
             size = np.abs(weights)
             share = size / (size.mean(axis=(1, 2), keepdims=True) + np.float32(1e-3))
             share = np.minimum(PROPORTIONATE + (1.0 - PROPORTIONATE) * share, SHARE_MAX)
-            weights += grad[:, :, :b] * share
+            weights[:, :, 0] += corr[:, :, 0] * share[:, :, 0]
+            weights[:, :, 1:] += corr[:, :, : n - b : -1] * share[:, :, 1:]
             taps[a, 1] = weights
             w[a, 1] = sfft.rfft(weights, n, axis=2)
 
