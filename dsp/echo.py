@@ -472,13 +472,14 @@ class EchoCanceller:
         residual = energy[:, 0] < self._margin * echo_energy + 2.0 * level
         target = (~(self.nlp[s] & far & ~double_talk & residual)).astype(np.float32)
         gain = self._gain[s]
+        out: F32 = e_fg
         if not (np.all(target == 1.0) and np.all(gain == 1.0)):
             at = (self._frames * b) % self._comfort.size
             comfort = self._comfort[at : at + b] * np.sqrt(level / b).astype(np.float32)[:, None]
             fade = gain[:, None] + (target - gain)[:, None] * self._ramp
-            e_fg = comfort + fade * (e_fg - comfort)
+            out = comfort + fade * (e_fg - comfort)
         gain[:] = target
-        return e_fg
+        return out
 
 
 def _samples(a: npt.NDArray[Any]) -> F32:
