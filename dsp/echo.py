@@ -1,73 +1,79 @@
-"""Line echo canceller for many channels at once: partitioned-block frequency-domain adaptive
-filter, two echo-path models, double-talk detection and a non-linear processor.
+"""Line echo canceller for many channels at once: a block frequency-domain adaptive filter with
+two echo-path models, double-talk detection and a non-linear processor with comfort noise.
 
 Why
 ---
-An analog trunk bridged to a desk phone sends part of what we transmit back to us through the
-2-wire/4-wire hybrid, delayed by up to tens of milliseconds: the far talker hears their own
-voice (SPEC D4). Boards without a hardware canceller need one in software on every bridged
-channel at once, so it has to be cheap per channel and safe when both parties talk.
+An analog trunk bridged to a desk phone returns part of what we send through its 2-wire/4-wire
+hybrid, up to tens of milliseconds late, and the far talker hears their own voice (SPEC D4).
+Boards without a hardware canceller need one in software on every bridged channel at once,
+cheap per channel and safe when both parties talk.
 
 How
 ---
-Signals: ``tx`` is what we send to the line (the far end's speech, the *reference*), ``rx``
-what comes back: the echo of ``tx`` plus the near-end talker and line noise. The canceller
-models the echo path as an FIR filter of ``tail_ms`` and subtracts its estimate of the echo
-from ``rx``.
+``tx`` is what we send to the line (the far end's speech, the reference); ``rx`` is what comes
+back: the echo of ``tx`` plus the near-end talker and line noise. The canceller models the echo
+path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx``.
 
-* **Filter.** A partitioned-block frequency-domain adaptive filter (PBFDAF, also called MDF;
-  Soo & Pang 1990, Páez Borrallo & García Otero 1992): frames of ``B`` = 16 ms (128 samples at
-  8 kHz), the tail cut into ``P = ceil(tail / B)`` partitions of ``B`` taps, overlap-save with
-  FFTs of ``2B``. The far-end spectra of the last ``P`` frames sit in a ring, so each frame
-  costs one FFT of the new far-end window, a complex multiply-add over ``(P, B + 1)`` bins, one
-  inverse FFT for the echo estimate and one FFT of the error. All of it runs on arrays
-  ``(channels, P, B + 1)`` with one numpy call per step for a block of channels; Python runs
-  per frame, never per sample or per channel.
-* **Adaptation.** Normalised LMS in each frequency bin: the gradient ``conj(X_p) E`` of every
-  partition is divided by the far-end power in that bin summed over the partitions, plus a
-  floor of a tenth of the mean bin power so that bins the far end hardly excites do not
-  gather noise. The gradient is constrained to ``B`` causal taps in every partition on every
-  frame (an inverse FFT, zeroing, an FFT): the unconstrained or alternately constrained
-  variants are cheaper but converge visibly slower on speech.
-* **Step size.** ``mu = MU * min(1, Ex / Ee) * max(0, 1 - N / |E|^2)`` per bin: the first
-  factor holds adaptation back when the error is louder than the far end could make it (a
-  near-end talker before the filter knows the path); the second is the share of the error
-  that is not the near end's background noise ``N``, learnt per bin while the far end is
-  silent. It shrinks the step as the residual echo sinks under the noise, as the optimal step
-  of Valin (2007) does, so the filter keeps refining below the noise floor instead of
-  wandering in it.
+* **Filter.** Overlap-save block frequency-domain adaptive filtering (Ferrara 1980; partitioned
+  as the multidelay filter of Soo & Pang 1990 when the tail is longer than a frame): frames of
+  ``B`` samples, the tail cut into ``P = ceil(tail / B)`` partitions of ``B`` taps, FFTs of
+  ``2B``. The far end's spectra of the last ``P`` frames sit in a ring; each frame costs one FFT
+  of the new far-end window, a complex multiply over ``(P, B + 1)`` bins and one inverse FFT per
+  echo-path model, one FFT of the error, and the update below. Every step is one numpy call for
+  a block of channels (arrays ``(channels, P, B + 1)``, complex64); Python runs per frame,
+  never per sample or per channel.
+* **Frame length.** 64 ms by default (``B = 512`` at 8 kHz, one partition for a 64 ms tail).
+  numpy's cost is per call and per FFT, so longer frames are cheaper per second of audio: 32 ms
+  frames cost about twice as much, 16 ms four times (see ``bench/test_echo_bench.py``), and
+  converge about as fast. The price is delay: the output lags ``rx`` by one frame (`delay`).
+* **Update.** Normalised LMS per frequency bin: the gradient ``conj(X_p) E`` is divided by the
+  far end's power in that bin summed over the partitions, plus a floor of a tenth of its mean
+  over the bins so that bins the far end hardly excites do not gather noise. It is then
+  constrained to the ``B`` causal taps of each partition on every frame (an inverse FFT,
+  truncation, an FFT): the cheaper unconstrained or alternately constrained variants converge
+  visibly slower on speech. The constraint happens in the time domain, where each tap gets a
+  share of the step in proportion to the size of its weight (the improved proportionate NLMS
+  of Benesty & Gay 2002, the share capped at three times the mean because a block update
+  would overshoot on a few taps): a line echo is a short burst somewhere in the tail, and the
+  taps that hold it learn faster, speech or not.
+* **Step size.** ``MU * min(1, Ex / Ee) * max(0, 1 - N / |E|^2)`` per band of 8 bins. The
+  first factor holds back while the error is louder than the far end can make it (a near-end
+  talker before the filter knows the path). The second is the share of the error that stands
+  over the near end's noise ``N``, learnt per band while the far end is silent (with a margin):
+  the step shrinks as the residual echo sinks into the noise, as the optimal step of Valin
+  (2007) does, so that the filter stops wandering in the noise and converges below it.
 * **Two echo-path models** (Ochiai, Araseki & Ogihara 1977; the foreground/background pair of
-  speexdsp's MDF): the *background* filter adapts all the time; the *foreground* filter makes
-  the output and only changes by copying the background when the background's error has
-  been clearly smaller for several frames. Double talk that slips past the detector corrupts
-  the background, never the output; when the background's error grows far beyond the
-  foreground's once the near end stops, it is put back to the foreground.
-* **Double-talk detection.** Two detectors, per frame and channel, with a hangover:
-  a Geigel detector on the residual (the cancelled signal peaks above half the far end's
-  peak over the tail: only a near-end talker can do that, Duttweiler 1978, ITU-T G.168
-  Annex) freezes the background; and the normalised cross-correlation of ``rx`` with the
-  echo estimate (Benesty, Morgan & Cho 2000: near 1 when ``rx`` is echo only) flags
-  quieter near-end speech once the filter has converged. Both feed `double_talk`, which
-  keeps the non-linear processor open; only the Geigel detector stops adaptation, because the
-  correlation also drops when the echo path changes, and a canceller frozen then would never
-  learn the new path.
-* **Non-linear processor.** After the linear canceller, a frame whose output lies well under
-  the echo estimate while the far end talks and the near end does not is residual echo: it is
-  replaced by comfort noise at the near end's background level, faded over a frame (ITU-T
-  G.168 §3.x NLP and comfort noise). Switchable per channel (`nlp`).
-* **ERLE.** `erle_db` is the echo return loss enhancement of the linear part, ``rx`` power
-  over output power smoothed over the frames where only the far end talks, for the monitor.
+  speexdsp's MDF). The *background* filter adapts; the *foreground* filter makes the output and
+  only changes by copying the background, when the background's error has been clearly smaller
+  over the last few frames. Double talk that slips past the detectors corrupts the background,
+  never the output; when the background's error grows far beyond the foreground's, it is put
+  back to the foreground.
+* **Double-talk detection**, per frame and channel, with a hangover, once the foreground
+  cancels at least 10 dB: a Geigel detector on the residual (after cancellation, only a
+  near-end talker can peak over half the far end's peak over the tail; Duttweiler 1978), and
+  the normalised cross-correlation of ``rx`` with the echo estimate (near 1 when ``rx`` is echo
+  alone; Benesty, Morgan & Cho 2000), which also catches quieter near-end speech. Either one
+  raises `double_talk` and keeps the non-linear processor open. The Geigel detector also cuts
+  the background's step to a quarter; neither freezes it, because both also fire when the
+  echo path changes, and a frozen canceller would never learn the new path.
+* **Non-linear processor.** After the linear canceller, a frame well under the echo estimate
+  while the far end talks and the near end does not is residual echo: it is replaced by
+  comfort noise at the level of the line's noise while the far end is silent, faded in and out
+  over a frame. Switchable per channel (`nlp`); ITU-T G.168 calls this the NLP.
+* **ERLE.** `erle_db` is the echo return loss enhancement of the linear canceller: ``rx`` power
+  over output power, smoothed over the frames where only the far end talks, for the monitor.
 
-Latency and blocks: the canceller works on whole frames and buffers what it is given, so its
-output lags ``rx`` by exactly one frame (`delay` samples, 16 ms); in exchange the output is the
-same whatever the block lengths the stream was cut into. Channels are processed in blocks of
-`CHUNK` so that a block's arrays stay in the processor's cache.
+The canceller buffers what it is given and works on whole frames, so its output does not
+depend on how the stream is cut into blocks. Channels are processed in blocks of `CHUNK` so
+that a block's arrays stay in the processor's cache.
 
 References
 ----------
 ITU-T G.168 (04/2015), Digital network echo cancellers.
+E. R. Ferrara, "Fast implementation of LMS adaptive filters", IEEE Trans. ASSP 28(4), 1980.
 J.-S. Soo and K. K. Pang, "Multidelay block frequency domain adaptive filter", IEEE Trans.
 ASSP 38(2), 1990.
+J. Benesty and S. L. Gay, "An improved PNLMS algorithm", Proc. IEEE ICASSP 2002.
 J.-M. Valin, "On adjusting the learning rate in frequency domain echo cancellation with
 double-talk", IEEE Trans. ASLP 15(3), 2007.
 K. Ochiai, T. Araseki and T. Ogihara, "Echo canceler with two echo path models", IEEE Trans.
@@ -112,8 +118,6 @@ MU = 1.0
 #: the size of its weight (IPNLMS, Benesty & Gay 2002), up to SHARE_MAX times the mean.
 PROPORTIONATE = 0.25
 SHARE_MAX = 3.0
-FREEZE = 1
-SLOW = 0.25
 #: Floor of the step normaliser, relative to the mean bin power of the far end.
 SPECTRAL_FLOOR = 0.1
 #: Absolute floor of the step normaliser, dBm0.
@@ -125,29 +129,31 @@ FAR_DBM0 = -45.0
 QUIET_DBM0 = -55.0
 #: Bins per band for the noise floor and the step's noise share.
 BAND = 8
-#: Noise learning: smoothing of the band powers of the error, how fast their tracked minimum
-#: may rise per frame, and how far over the minimum the error must be before the filter
-#: adapts on it (the minimum of a smoothed power sits a few dB under its mean; the rest is
-#: margin so that the filter stops wandering in the noise).
-NOISE_SMOOTHING = 0.5
-NOISE_RISE = 1.01
+#: Noise learning: time constant of the band powers of the error, how fast their tracked
+#: minimum (and the output's noise level) may rise, and how far over the minimum the error
+#: must be before the filter adapts on it (the minimum of a smoothed power sits a few dB under
+#: its mean; the rest is margin so that the filter stops wandering in the noise).
+NOISE_SMOOTHING_MS = 90.0
+NOISE_RISE_DB_PER_S = 0.7
 NOISE_BIAS = 12.0
-#: Geigel threshold: residual peak over far-end peak (0.5 = an echo return loss of 6 dB).
+#: Geigel threshold: residual peak over far-end peak (0.5 = an echo return loss of 6 dB); the
+#: background's step while it fires.
 GEIGEL = 0.5
+GEIGEL_STEP = 0.25
 #: Normalised cross-correlation below which the near end is taken to be talking.
 NCC = 0.5
-#: Frames a detected double talk is held for.
-HANGOVER = 2
-#: Two-path decisions on error energies smoothed over a few frames: copy the background into
-#: the foreground when it is this much better; put the foreground back into the background
-#: when the background is this much worse.
-PATH_SMOOTHING = 0.6
+#: How long a detected double talk is held.
+HANGOVER_MS = 128.0
+#: Two-path decisions on error energies smoothed with this time constant: copy the background
+#: into the foreground when it is this much better; put the foreground back into the
+#: background when the background is this much worse.
+PATH_SMOOTHING_MS = 125.0
 COPY_RATIO = 0.7
 RESET_RATIO = 4.0
 #: The foreground counts as converged (double-talk detectors trusted) at this ERLE, dB.
 CONVERGED_DB = 10.0
-#: ERLE estimate smoothing per single-talk frame (about 0.3 s).
-ERLE_SMOOTHING = 0.9
+#: Time constant of the ERLE estimate, over single-talk frames.
+ERLE_SMOOTHING_MS = 600.0
 #: NLP: the output is taken for residual echo when it is this far below the echo estimate, dB.
 NLP_MARGIN_DB = 6.0
 #: Comfort noise: a looped table of telephone-band noise, seconds.
@@ -248,6 +254,13 @@ class EchoCanceller:
         self._floor = np.float32(sine_power(REGULARISATION_DBM0) * n * p)
         self._converged = 10.0 ** (CONVERGED_DB / 10.0)
         self._margin = 10.0 ** (-NLP_MARGIN_DB / 10.0)
+        # Time constants and rates per frame.
+        frame_s = b / fs
+        self._noise_smoothing = np.float32(math.exp(-frame_s * 1000.0 / NOISE_SMOOTHING_MS))
+        self._noise_rise = np.float32(10.0 ** (NOISE_RISE_DB_PER_S * frame_s / 10.0))
+        self._hangover = max(1, math.ceil(HANGOVER_MS / 1000.0 / frame_s))
+        self._path_smoothing = math.exp(-frame_s * 1000.0 / PATH_SMOOTHING_MS)
+        self._erle_smoothing = math.exp(-frame_s * 1000.0 / ERLE_SMOOTHING_MS)
         self._ramp = (np.arange(1, b + 1, dtype=np.float32) / b)[None, :]
         self._padded = np.zeros((min(c, CHUNK), n), np.float32)  # the error, zeros before
         rng = np.random.default_rng(seed)
@@ -390,12 +403,12 @@ class EchoCanceller:
 
         # Noise floor of the error per band, learnt while the far end is silent.
         bands = self._err_bands[s]
-        bands *= NOISE_SMOOTHING
-        bands += (1.0 - NOISE_SMOOTHING) * np.add.reduceat(
+        bands *= self._noise_smoothing
+        bands += (1.0 - self._noise_smoothing) * np.add.reduceat(
             np.square(err_spec.view(np.float32)), self._band_starts, axis=1
         )
         noise = self._noise_bands[s]
-        tracked = np.where(noise > 0, np.minimum(bands, noise * np.float32(NOISE_RISE)), bands)
+        tracked = np.where(noise > 0, np.minimum(bands, noise * self._noise_rise), bands)
         noise[quiet] = tracked[quiet]
 
         # Double talk: Geigel on the residual, normalised cross-correlation with the echo
@@ -406,8 +419,8 @@ class EchoCanceller:
         uncorrelated = (cross < NCC * rx_energy) & (echo_energy > self._level[s])
         hold = self._hold[s]
         hold -= hold > 0
-        hold[far & converged & geigel, 0] = HANGOVER
-        hold[far & converged & (geigel | uncorrelated), 1] = HANGOVER
+        hold[far & converged & geigel, 0] = self._hangover
+        hold[far & converged & (geigel | uncorrelated), 1] = self._hangover
         double_talk = far & (hold[:, 1] > 0)
         self._double_talk[s] = double_talk
 
@@ -421,7 +434,7 @@ class EchoCanceller:
             a = slice(None) if rows.size == adapt.size else rows
             loudest = 0.5 * window_energy[a].max(axis=1)
             rate = MU * np.minimum(1.0, loudest / np.maximum(energy[a, 1], 1.0))
-            rate *= np.where(hold[a, 0] > 0, SLOW, 1.0)
+            rate *= np.where(hold[a, 0] > 0, GEIGEL_STEP, 1.0)
             clean = np.clip(clean[a], 0.0, 1.0)[:, self._band_of_bin]
             norm = powers[a].sum(axis=1)
             norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
@@ -446,8 +459,8 @@ class EchoCanceller:
         # Two echo-path models.
         taps = self._taps[s]
         path = self._path[s]
-        path *= PATH_SMOOTHING
-        path += (1.0 - PATH_SMOOTHING) * energy
+        path *= self._path_smoothing
+        path += (1.0 - self._path_smoothing) * energy
         live = far & ~self.frozen[s]
         copy = live & (path[:, 1] < COPY_RATIO * path[:, 0])
         if copy.any():
@@ -462,11 +475,12 @@ class EchoCanceller:
 
         # ERLE over far-end single talk; the output's noise level while the far end is silent.
         single = far & ~double_talk
-        acc[single] = ERLE_SMOOTHING * acc[single] + (1.0 - ERLE_SMOOTHING) * np.stack(
+        keep = self._erle_smoothing
+        acc[single] = keep * acc[single] + (1.0 - keep) * np.stack(
             [rx_energy[single], energy[single, 0]], axis=1
         )
         level = self._level[s]
-        level[quiet] = np.minimum(0.5 * (level + energy[:, 0]), level * NOISE_RISE)[quiet]
+        level[quiet] = np.minimum(0.5 * (level + energy[:, 0]), level * self._noise_rise)[quiet]
 
         # Non-linear processor: residual echo replaced by comfort noise, faded over the frame.
         residual = energy[:, 0] < self._margin * echo_energy + 2.0 * level
