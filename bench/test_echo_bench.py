@@ -295,14 +295,14 @@ def render(figs: dict[str, Any]) -> list[str]:
         who = list(table)
         lines.append(
             "ERLE of the linear canceller, dB, echo alone: 1-2 s after the far end starts / "
-            f"over the last 6 s of {ERLE_SECONDS:g} s"
+            f"over the last 6 s of {ERLE_SECONDS:g} s ('-': the far end paused all that second)"
         )
         lines.append(f"{'echo path / far end':>36}" + "".join(f" {w:>16}" for w in who))
         for name in table[who[0]]:
             row = f"{name:>36}"
             for w in who:
                 e = table[w][name]
-                row += f" {e['after_1s']:7.1f} {e['converged']:7.1f} "
+                row += f" {_fmt(e['after_1s'], '7.1f')} {_fmt(e['converged'], '7.1f')} "
             lines.append(row)
         lines.append("")
     dt = figs.get("double_talk")
@@ -320,5 +320,8 @@ def render(figs: dict[str, Any]) -> list[str]:
 
 
 def _fmt(value: float | None, spec: str) -> str:
+    """`value` formatted, or a dash when there is none (or no far-end speech to measure)."""
     width = int(spec.split(".")[0])
-    return format(value, spec) if value is not None else f"{'-':>{width}}"
+    if value is None or np.isnan(value):
+        return f"{'-':>{width}}"
+    return format(value, spec)

@@ -371,7 +371,7 @@ class EchoCanceller:
         window[:, b:] = x
         spec = sfft.rfft(window, axis=1)
         power = _power(spec)
-        peak = np.abs(x).max(axis=1)
+        peak = np.maximum(x.max(axis=1), -x.min(axis=1))
         for ring, value in ((self._spec, spec), (self._power, power)):
             ring[s, j] = value
             if j < p - 1:
@@ -399,7 +399,7 @@ class EchoCanceller:
         energy = np.einsum("cij,cij->ci", err, err).astype(np.float64)  # (c, 2)
         rx_energy = _energy(d, d)
         echo_energy = _energy(y_fg, y_fg)
-        cross = _energy(d, y_fg)
+        cross = 0.5 * (rx_energy + echo_energy - energy[:, 0])  # d . y, as e = d - y
 
         # Noise floor of the error per band, learnt while the far end is silent.
         bands = self._err_bands[s]
@@ -415,7 +415,8 @@ class EchoCanceller:
         # estimate; both only once the foreground cancels (before, the step does the job).
         acc = self._erle_acc[s]
         converged = acc[:, 0] > self._converged * acc[:, 1]
-        geigel = np.abs(e_fg).max(axis=1) > GEIGEL * peaks.max(axis=1)
+        residual_peak = np.maximum(e_fg.max(axis=1), -e_fg.min(axis=1))
+        geigel = residual_peak > GEIGEL * peaks.max(axis=1)
         uncorrelated = (cross < NCC * rx_energy) & (echo_energy > self._level[s])
         hold = self._hold[s]
         hold -= hold > 0
@@ -426,6 +427,7 @@ class EchoCanceller:
 
         # Only channels with something to learn adapt: the far end talks, the near end does
         # not, and the error stands above the noise floor somewhere.
+        taps = self._taps[s]
         clean = 1.0 - NOISE_BIAS * noise / np.maximum(bands, np.float32(1e-3))
         adapt = far & ~self.frozen[s] & (clean.max(axis=1) > 0.0)
         rows = np.flatnonzero(adapt)
@@ -446,7 +448,6 @@ class EchoCanceller:
             corr = sfft.irfft(spectra[a] * step[:, None, :], n, axis=2)
             # Constrained to B causal taps per partition, each tap's share of the step in
             # proportion to its weight (capped: a block update overshoots on a few taps).
-            taps = self._taps[s]
             weights = taps[a, 1]
             size = np.abs(weights)
             share = size / (size.mean(axis=(1, 2), keepdims=True) + np.float32(1e-3))
@@ -457,7 +458,6 @@ class EchoCanceller:
             w[a, 1] = sfft.rfft(weights, n, axis=2)
 
         # Two echo-path models.
-        taps = self._taps[s]
         path = self._path[s]
         path *= self._path_smoothing
         path += (1.0 - self._path_smoothing) * energy
