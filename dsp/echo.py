@@ -236,10 +236,8 @@ class EchoCanceller:
         self._frames = 0
         self._w = np.zeros((c, 2, p, k), np.complex64)  # [foreground, background]
         self._taps = np.zeros((c, 2, p, b), np.float32)  # the same in the time domain
-        # Bands of BAND bins (the Nyquist bin goes with the last), starts counted in floats of
-        # the interleaved complex spectra.
+        # Bands of BAND bins, the Nyquist bin with the last.
         bands = b // BAND
-        self._band_starts = np.arange(0, 2 * b, 2 * BAND)
         self._band_of_bin = np.minimum(np.arange(k) // BAND, bands - 1)
         self._err_bands = np.zeros((c, bands), np.float32)
         self._noise_bands = np.zeros((c, bands), np.float32)  # 0: not learnt yet
@@ -262,6 +260,7 @@ class EchoCanceller:
         self._path_smoothing = math.exp(-frame_s * 1000.0 / PATH_SMOOTHING_MS)
         self._erle_smoothing = math.exp(-frame_s * 1000.0 / ERLE_SMOOTHING_MS)
         self._ramp = (np.arange(1, b + 1, dtype=np.float32) / b)[None, :]
+        self._conjugate = np.array([1.0, -1.0], np.float32)  # on (re, im) pairs
         self._padded = np.zeros((min(c, CHUNK), n), np.float32)  # the error, zeros before
         rng = np.random.default_rng(seed)
         size = b * round(COMFORT_TABLE_S * fs / b)
@@ -402,11 +401,12 @@ class EchoCanceller:
         cross = 0.5 * (rx_energy + echo_energy - energy[:, 0])  # d . y, as e = d - y
 
         # Noise floor of the error per band, learnt while the far end is silent.
+        square = np.square(err_spec.view(np.float32))  # re^2, im^2 interleaved
+        band_power = square[:, : 2 * b].reshape(square.shape[0], -1, 2 * BAND).sum(axis=2)
+        band_power[:, -1] += square[:, 2 * b :].sum(axis=1)  # the Nyquist bin
         bands = self._err_bands[s]
         bands *= self._noise_smoothing
-        bands += (1.0 - self._noise_smoothing) * np.add.reduceat(
-            np.square(err_spec.view(np.float32)), self._band_starts, axis=1
-        )
+        bands += (1.0 - self._noise_smoothing) * band_power
         noise = self._noise_bands[s]
         tracked = np.where(noise > 0, np.minimum(bands, noise * self._noise_rise), bands)
         noise[quiet] = tracked[quiet]
@@ -444,14 +444,20 @@ class EchoCanceller:
             clean /= norm
             # The gradient conj(X) E is the conjugate of X conj(E), whose inverse transform is
             # that of X conj(E) read backwards: no conjugate of the (c, P, K) array is needed.
-            step = clean * np.conj(err_spec[a])
+            # conj(E) times the step, in place on E's real and imaginary parts.
+            step = err_spec[a] if isinstance(a, np.ndarray) else err_spec
+            step.view(np.float32).reshape(*clean.shape, 2)[...] *= (
+                clean[:, :, None] * self._conjugate
+            )
             corr = sfft.irfft(spectra[a] * step[:, None, :], n, axis=2)
             # Constrained to B causal taps per partition, each tap's share of the step in
             # proportion to its weight (capped: a block update overshoots on a few taps).
             weights = taps[a, 1]
-            size = np.abs(weights)
-            share = size / (size.mean(axis=(1, 2), keepdims=True) + np.float32(1e-3))
-            share = np.minimum(PROPORTIONATE + (1.0 - PROPORTIONATE) * share, SHARE_MAX)
+            share = np.abs(weights)
+            scale = (1.0 - PROPORTIONATE) / (share.mean(axis=(1, 2)) + np.float32(1e-3))
+            share *= scale.astype(np.float32)[:, None, None]
+            share += np.float32(PROPORTIONATE)
+            np.minimum(share, np.float32(SHARE_MAX), out=share)
             weights[:, :, 0] += corr[:, :, 0] * share[:, :, 0]
             weights[:, :, 1:] += corr[:, :, : n - b : -1] * share[:, :, 1:]
             taps[a, 1] = weights
