@@ -23,8 +23,8 @@ path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx`
   a block of channels (arrays ``(channels, P, B + 1)``, complex64); Python runs per frame,
   never per sample or per channel.
 * **Frame length.** 64 ms by default (``B = 512`` at 8 kHz, one partition for a 64 ms tail).
-  numpy's cost is per call and per FFT, so longer frames are cheaper per second of audio: 32 ms
-  frames cost about twice as much, 16 ms four times (see ``bench/test_echo_bench.py``), and
+  numpy's cost is per call and per FFT, so longer frames are cheaper per second of audio (32 ms
+  frames cost about one and a half times as much, see ``bench/test_echo_bench.py``) and
   converge about as fast. The price is delay: the output lags ``rx`` by one frame (`delay`).
 * **Update.** Normalised LMS per frequency bin: the gradient ``conj(X_p) E`` is divided by the
   far end's power in that bin summed over the partitions, plus a floor of a tenth of its mean
@@ -173,7 +173,7 @@ class EchoCanceller:
         Sampling rate in Hz (keyword only).
     frame_ms : float
         Frame length, ms: the delay of the output and the unit of adaptation. Shorter frames
-        cost more per channel (a 32 ms frame about twice, 16 ms about four times as much).
+        cost more per second of audio (32 ms frames about one and a half times as much).
     nlp : bool
         Initial state of the non-linear processor and comfort noise on every channel; change
         it per channel through `nlp`.
