@@ -390,12 +390,12 @@ class EchoCanceller:
         products = w * spectra[:, None]
         echo_spec = products[:, :, 0] if p == 1 else products.sum(axis=2)
         estimate = sfft.irfft(echo_spec, n, axis=2)[:, :, b:]
-        err = d[:, None, :] - estimate  # (c, 2, B): foreground, background
-        e_fg, e_bg, y_fg = err[:, 0], err[:, 1], estimate[:, 0]
-        padded = self._padded[: e_bg.shape[0]]
-        padded[:, b:] = e_bg
+        y_fg = estimate[:, 0]
+        e_fg = d - y_fg
+        padded = self._padded[: d.shape[0]]  # the background's error, after B zeros
+        e_bg = np.subtract(d, estimate[:, 1], out=padded[:, b:])
         err_spec = sfft.rfft(padded, axis=1)
-        energy = np.einsum("cij,cij->ci", err, err).astype(np.float64)  # (c, 2)
+        energy = np.stack([_energy(e_fg, e_fg), _energy(e_bg, e_bg)], axis=1)  # (c, 2)
         rx_energy = _energy(d, d)
         echo_energy = _energy(y_fg, y_fg)
         cross = 0.5 * (rx_energy + echo_energy - energy[:, 0])  # d . y, as e = d - y
@@ -460,7 +460,8 @@ class EchoCanceller:
             np.minimum(share, np.float32(SHARE_MAX), out=share)
             weights[:, :, 0] += corr[:, :, 0] * share[:, :, 0]
             weights[:, :, 1:] += corr[:, :, : n - b : -1] * share[:, :, 1:]
-            taps[a, 1] = weights
+            if not isinstance(a, slice):  # a gathered copy, not a view
+                taps[a, 1] = weights
             w[a, 1] = sfft.rfft(weights, n, axis=2)
 
         # Two echo-path models.
