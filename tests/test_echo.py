@@ -11,6 +11,12 @@ ERLE is measured as the issue defines it, on the echo alone: the power of the ec
 over the power of what is left of it in the output (output minus the near-end part of
 ``rx``), summed over the 20 ms frames in which the far end talks. The non-linear processor
 is off wherever the linear canceller is measured.
+
+Speech teaches the canceller only the frequencies it has used so far: a second into the far
+end's speech a sound it has not made yet can still bring some echo through. So 20 dB one
+second in is asserted on every path for far-end noise, and for speech on the median over
+paths and talkers, with 15 dB on each; speexdsp's canceller, side by side in
+``bench/test_echo_bench.py``, is further behind on the same signals.
 """
 
 from __future__ import annotations
@@ -197,13 +203,12 @@ def test_erle_within_one_second_of_noise(far_alone: tuple[Line, F64, list[str]])
 
 def test_erle_within_one_second_of_speech(far_alone: tuple[Line, F64, list[str]]) -> None:
     """1 s into far-end speech the canceller takes out most of the echo: at least 20 dB in the
-    median over paths and talkers, 10 dB on each (speech excites the spectrum unevenly, and a
-    sound the far end has not made yet can still pass, see the module docstring)."""
+    median over paths and talkers, 15 dB on each (see the module docstring)."""
     line, out, names = far_alone
     got = erle(line, out, 1.0, 2.0)
     speech_erle = np.array([v for n, v in zip(names, got, strict=True) if "speech" in n])
     assert np.median(speech_erle) >= 20.0, speech_erle.round(1)
-    assert speech_erle.min() >= 10.0, speech_erle.round(1)
+    assert speech_erle.min() >= 15.0, speech_erle.round(1)
 
 
 def test_erle_estimate_follows_the_measured_erle(far_alone: tuple[Line, F64, list[str]]) -> None:
