@@ -220,7 +220,7 @@ class Agc:
             level = self._level + self._smooth * (p - self._level)
             self._level = np.where(first, p, np.where(speech, level, self._level))
             # In pauses the gain holds (or falls, if it must), never rises.
-            want = self._want(speech)
+            want = self._want()
             want = np.where(speech, want, np.minimum(want, self._gain_db))
             step = np.where(want < self._gain_db, self._attack, self._release)
             self._gain_db = self._gain_db + step * (want - self._gain_db)
@@ -231,7 +231,7 @@ class Agc:
         out: F32 = (frames * curve).astype(np.float32)
         return out
 
-    def _want(self, speech: npt.NDArray[np.bool_]) -> F64:
+    def _want(self) -> F64:
         """Wanted gain per channel, dB: speech to the target, within the limits, and the
         noise floor kept under its ceiling."""
         with np.errstate(divide="ignore"):
