@@ -8,6 +8,7 @@ calls and give the same results whatever the block sizes; one-shot functions tak
 signals.
 """
 
+from boardcc.dsp.agc import Agc, apply_agc
 from boardcc.dsp.audio import Audio, AudioFileError, codecs, read_audio, write_audio
 from boardcc.dsp.callerid import (
     CallerId,
@@ -19,6 +20,7 @@ from boardcc.dsp.callerid import (
     parse_message,
 )
 from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver, detect_dtmf, dtmf_tones
+from boardcc.dsp.echo import EchoCanceller, cancel_echo
 from boardcc.dsp.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from boardcc.dsp.levels import (
     FULL_SCALE_SINE_DBM0,
@@ -40,12 +42,14 @@ from boardcc.dsp.tones import (
 
 __all__ = [
     "FULL_SCALE_SINE_DBM0",
+    "Agc",
     "Audio",
     "AudioFileError",
     "CallerId",
     "CallerIdReceiver",
     "DtmfEvent",
     "DtmfReceiver",
+    "EchoCanceller",
     "SlidingDft",
     "ToneDetector",
     "ToneEvent",
@@ -53,9 +57,11 @@ __all__ = [
     "Windows",
     "alaw_decode",
     "alaw_encode",
+    "apply_agc",
     "available_plans",
     "caller_id_dtmf",
     "caller_id_fsk",
+    "cancel_echo",
     "codecs",
     "decode_caller_id",
     "detect_dtmf",
