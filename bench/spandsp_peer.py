@@ -36,7 +36,6 @@ close.
 
 from __future__ import annotations
 
-import ctypes.util
 import enum
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +43,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from cffi import FFI
+
+from bench.peer_library import PeerLibrary
 
 INSTALL_HINT = "apt-get install libspandsp2"
 
@@ -84,45 +85,15 @@ SPAN_LOG_WARNING = 2
 
 _ffi = FFI()
 _ffi.cdef(_CDEF)
-_lib: Any = None
-_load_error: str | None = None
 
 
 class SpandspMissingError(RuntimeError):
     """libspandsp is not installed (or cannot be loaded) on this machine."""
 
 
-def _load() -> Any:
-    """Open libspandsp once; remember why it failed so every caller gets the same message."""
-    global _lib, _load_error
-    if _lib is not None:
-        return _lib
-    if _load_error is None:
-        # The soname Debian ships first, then whatever the linker cache knows by name.
-        candidates = ["libspandsp.so.2"]
-        found = ctypes.util.find_library("spandsp")
-        if found is not None and found not in candidates:
-            candidates.append(found)
-        errors = []
-        for path in candidates:
-            try:
-                _lib = _ffi.dlopen(path)
-                return _lib
-            except OSError as exc:
-                errors.append(str(exc))
-        _load_error = "; ".join(errors)
-    raise SpandspMissingError(
-        f"libspandsp is not available ({_load_error}); install it with `{INSTALL_HINT}`"
-    )
-
-
-def available() -> bool:
-    """True when libspandsp can be loaded."""
-    try:
-        _load()
-    except SpandspMissingError:
-        return False
-    return True
+_library = PeerLibrary(_ffi, "libspandsp.so.2", "spandsp", INSTALL_HINT, SpandspMissingError)
+_load = _library.load
+available = _library.available
 
 
 class SpandspDtmf:

@@ -22,12 +22,11 @@ microphone (here: what the line sends back, ``rx``) and of the loudspeaker (what
 
 from __future__ import annotations
 
-import ctypes.util
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 from cffi import FFI
+
+from bench.peer_library import PeerLibrary
 
 INSTALL_HINT = "apt-get install libspeexdsp1"
 
@@ -46,45 +45,15 @@ SPEEX_ECHO_SET_SAMPLING_RATE = 24
 
 _ffi = FFI()
 _ffi.cdef(_CDEF)
-_lib: Any = None
-_load_error: str | None = None
 
 
 class SpeexMissingError(RuntimeError):
     """libspeexdsp is not installed (or cannot be loaded) on this machine."""
 
 
-def _load() -> Any:
-    """Open libspeexdsp once; remember why it failed so every caller gets the same message."""
-    global _lib, _load_error
-    if _lib is not None:
-        return _lib
-    if _load_error is None:
-        # The soname Debian ships first, then whatever the linker cache knows by name.
-        candidates = ["libspeexdsp.so.1"]
-        found = ctypes.util.find_library("speexdsp")
-        if found is not None and found not in candidates:
-            candidates.append(found)
-        errors = []
-        for path in candidates:
-            try:
-                _lib = _ffi.dlopen(path)
-                return _lib
-            except OSError as exc:
-                errors.append(str(exc))
-        _load_error = "; ".join(errors)
-    raise SpeexMissingError(
-        f"libspeexdsp is not available ({_load_error}); install it with `{INSTALL_HINT}`"
-    )
-
-
-def available() -> bool:
-    """True when libspeexdsp can be loaded."""
-    try:
-        _load()
-    except SpeexMissingError:
-        return False
-    return True
+_library = PeerLibrary(_ffi, "libspeexdsp.so.1", "speexdsp", INSTALL_HINT, SpeexMissingError)
+_load = _library.load
+available = _library.available
 
 
 class SpeexEcho:
