@@ -112,3 +112,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         }
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         terminalreporter.write_line(f"figures written to {path.relative_to(ROOT)}")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, Any]:
+    """The talk-off corpus (tests/corpus.py): built once, then loaded from its cache."""
+    from tests.corpus import talkoff_corpus
+
+    return talkoff_corpus()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes.util
 from typing import Any
 
+import numpy as np
 from cffi import FFI
 
 
@@ -67,3 +68,14 @@ class PeerLibrary:
         except self._missing:
             return False
         return True
+
+
+def as_block(block: Any, channels: int, name: str = "block") -> Any:
+    """`block` as a C-contiguous int16 numpy array shaped (channels, n), ready to hand to C
+    with ``ffi.from_buffer``; anything else is a ValueError naming what was wrong."""
+    x = np.asarray(block)
+    if x.dtype != np.int16:
+        raise ValueError(f"{name} must be int16, got {x.dtype}")
+    if x.ndim != 2 or x.shape[0] != channels:
+        raise ValueError(f"{name} must be shaped ({channels}, n), got {x.shape}")
+    return np.ascontiguousarray(x)

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from cffi import FFI
 
-from bench.peer_library import PeerLibrary
+from bench.peer_library import PeerLibrary, as_block
 
 INSTALL_HINT = "apt-get install libspandsp2"
 
@@ -150,13 +150,7 @@ class SpandspDtmf:
     def process(self, block: npt.NDArray[np.int16]) -> None:
         """Feed ``block`` (int16, shape ``(channels, n)``): one C call per channel (per
         `MAX_SAMPLES_PER_CALL` samples) straight on numpy's buffer, then collect digits."""
-        x = np.asarray(block)
-        if x.dtype != np.int16:
-            raise ValueError(f"block must be int16, got {x.dtype}")
-        if x.ndim != 2 or x.shape[0] != self.channels:
-            raise ValueError(f"block must be shaped ({self.channels}, n), got {x.shape}")
-        if not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x)
+        x = as_block(block, self.channels)
         lib, out = self._lib, self._out
         n = x.shape[1]
         for ch in range(self.channels):
@@ -270,13 +264,7 @@ class SpandspAdsi:
     def process(self, block: npt.NDArray[np.int16]) -> None:
         """Feed ``block`` (int16, shape ``(channels, n)``): one C call per channel straight on
         numpy's buffer; messages arrive through the callback during the call."""
-        x = np.asarray(block)
-        if x.dtype != np.int16:
-            raise ValueError(f"block must be int16, got {x.dtype}")
-        if x.ndim != 2 or x.shape[0] != self.channels:
-            raise ValueError(f"block must be shaped ({self.channels}, n), got {x.shape}")
-        if not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x)
+        x = as_block(block, self.channels)
         lib, n = self._lib, x.shape[1]
         try:
             for ch in range(self.channels):

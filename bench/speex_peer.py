@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from cffi import FFI
 
-from bench.peer_library import PeerLibrary
+from bench.peer_library import PeerLibrary, as_block
 
 INSTALL_HINT = "apt-get install libspeexdsp1"
 
@@ -106,15 +106,8 @@ class SpeexEcho:
         """Cancel the echo of ``tx`` in ``rx`` (both int16, shape ``(channels, n)`` with ``n``
         a multiple of the frame size): one C call per channel and frame, straight on numpy's
         buffers. Returns the cleaned ``rx``, int16, same shape."""
-        arrays = []
-        for name, a in (("rx", rx), ("tx", tx)):
-            x = np.ascontiguousarray(a)
-            if x.dtype != np.int16:
-                raise ValueError(f"{name} must be int16, got {x.dtype}")
-            if x.ndim != 2 or x.shape[0] != self.channels:
-                raise ValueError(f"{name} must be shaped ({self.channels}, n), got {x.shape}")
-            arrays.append(x)
-        rec, play = arrays
+        rec = as_block(rx, self.channels, "rx")
+        play = as_block(tx, self.channels, "tx")
         if rec.shape != play.shape:
             raise ValueError(f"rx and tx differ in shape: {rec.shape} and {play.shape}")
         n, frame = rec.shape[1], self.frame_size

@@ -46,11 +46,13 @@ import numpy.typing as npt
 import pytest
 
 from bench import spandsp_peer
+from bench.common import corpus_rows
+from bench.common import fmt as cell
 from bench.spandsp_peer import STANDARD_FOR, AdsiStandard, SpandspAdsi
 from boardcc.dsp.callerid import CallerId, CallerIdReceiver, caller_id_fsk
 from boardcc.dsp.levels import sine_amplitude, sine_power
 from boardcc.dsp.signals import add_noise, band_noise, to_int16
-from tests.corpus import FS, corpus_hours, talkoff_corpus
+from tests.corpus import FS, corpus_hours
 
 I16 = npt.NDArray[np.int16]
 F64 = npt.NDArray[np.float64]
@@ -362,11 +364,6 @@ def spandsp_x3(channels: int) -> list[SpandspAdsi]:
 
 
 @pytest.fixture(scope="session")
-def corpus() -> dict[str, I16]:
-    return talkoff_corpus()
-
-
-@pytest.fixture(scope="session")
 def line_audio(corpus: dict[str, I16]) -> LineAudio:
     return make_line_audio(max(CHANNELS), corpus, SEED)
 
@@ -530,18 +527,8 @@ def test_spandsp_decodes_line_audio(line_audio: LineAudio, figures: dict[str, An
 # --- false messages -------------------------------------------------------------------------
 
 
-def corpus_rows(corpus: dict[str, I16]) -> tuple[I16, list[str]]:
-    """The corpus as rows of one minute (zero-padded), and each row's part."""
-    n = 60 * FS
-    rows, names = [], []
-    for name, x in corpus.items():
-        rows.append(np.pad(x, (0, -x.shape[0] % n)).reshape(-1, n))
-        names += [name] * rows[-1].shape[0]
-    return np.ascontiguousarray(np.concatenate(rows)), names
-
-
 def test_false_messages_on_corpus(corpus: dict[str, I16], figures: dict[str, Any]) -> None:
-    rows, names = corpus_rows(corpus)
+    rows, names = corpus_rows(corpus, 60, FS)
     false: dict[str, Any] = {"hours": corpus_hours(corpus)}
     figures["false_messages"] = false
     found = run_ours(CallerIdReceiver(rows.shape[0], fs=FS), rows)
@@ -642,8 +629,8 @@ def render(figs: dict[str, Any]) -> list[str]:
             if r3 is not None:
                 ratios.setdefault("spandsp x3", {})[ch] = r3
             lines.append(
-                f"{ch:>8} {_fmt(s, '9.0f')} {_fmt(s3, '11.0f')} {_fmt(o, '11.0f')} "
-                f"{_fmt(r1, '6.2f')} {_fmt(r3, '9.2f')}"
+                f"{ch:>8} {cell(s, '9.0f')} {cell(s3, '11.0f')} {cell(o, '11.0f')} "
+                f"{cell(r1, '6.2f')} {cell(r3, '9.2f')}"
             )
         tp["ratio"] = ratios
     la = figs.get("line_audio")
@@ -705,7 +692,7 @@ def render(figs: dict[str, Any]) -> list[str]:
             lines.append(
                 f"{'':>12} every message read down to: "
                 + "; ".join(
-                    f"{name} ours {_fmt(v['ours'], 'g')}, spandsp {_fmt(v['spandsp'], 'g')}"
+                    f"{name} ours {cell(v['ours'], 'g')}, spandsp {cell(v['spandsp'], 'g')}"
                     for name, v in limits[sweep].items()
                 )
             )
@@ -720,8 +707,3 @@ def render(figs: dict[str, Any]) -> list[str]:
             lines += [f"{'':>12} {b}" for b in bad]
         figs["limits"] = limits
     return lines
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    width = int(spec.split(".")[0]) if spec[0].isdigit() else 0
-    return format(value, spec) if value is not None else f"{'-':>{width}}"

@@ -34,10 +34,11 @@ import numpy.typing as npt
 import pytest
 
 from bench import spandsp_peer
+from bench.common import corpus_rows, fmt
 from bench.spandsp_peer import SpandspDtmf
 from boardcc.dsp.dtmf import DtmfEvent, DtmfReceiver
 from boardcc.dsp.levels import sine_amplitude
-from tests.corpus import FS, corpus_hours, talkoff_corpus
+from tests.corpus import FS, corpus_hours
 
 I16 = npt.NDArray[np.int16]
 F64 = npt.NDArray[np.float64]
@@ -189,11 +190,6 @@ def ticks(samples: I16, block: int = BLOCK) -> list[I16]:
 
 
 @pytest.fixture(scope="session")
-def corpus() -> dict[str, I16]:
-    return talkoff_corpus()
-
-
-@pytest.fixture(scope="session")
 def line_audio(corpus: dict[str, I16]) -> LineAudio:
     return make_line_audio(max(CHANNELS), corpus, SEED)
 
@@ -337,19 +333,8 @@ def test_spandsp_decodes_keyed_digits(line_audio: LineAudio, figures: dict[str, 
 # --- talk-off --------------------------------------------------------------------------------
 
 
-def corpus_rows(corpus: dict[str, I16]) -> tuple[I16, list[str]]:
-    """The corpus as rows of `TALKOFF_ROW_SECONDS` (zero-padded), and each row's part."""
-    n = int(TALKOFF_ROW_SECONDS * FS)
-    rows, names = [], []
-    for name, x in corpus.items():
-        padded = np.pad(x, (0, -x.shape[0] % n))
-        rows.append(padded.reshape(-1, n))
-        names += [name] * rows[-1].shape[0]
-    return np.ascontiguousarray(np.concatenate(rows)), names
-
-
 def test_talkoff_not_above_spandsp(corpus: dict[str, I16], figures: dict[str, Any]) -> None:
-    rows, names = corpus_rows(corpus)
+    rows, names = corpus_rows(corpus, TALKOFF_ROW_SECONDS, FS)
     hours = corpus_hours(corpus)
     minutes = {name: x.shape[0] / FS / 60.0 for name, x in corpus.items()}
     talkoff: dict[str, Any] = {"hours": hours, "minutes": minutes}
@@ -412,13 +397,13 @@ def render(figs: dict[str, Any]) -> list[str]:
         ref = tp.get("spandsp", {})
         for ch in map(str, CHANNELS):
             s = ref.get(ch)
-            row = f"{ch:>8} {_fmt(s, '9.0f')}"
+            row = f"{ch:>8} {fmt(s, '9.0f')}"
             for b in BLOCKS:
                 o = tp.get(f"ours@{b}", {}).get(ch)
                 ratio = o / s if o and s else None
                 if ratio is not None:
                     ratios.setdefault(f"ours@{b}", {})[ch] = ratio
-                row += f" {_fmt(o, '13.0f')} {_fmt(ratio, '6.2f')}"
+                row += f" {fmt(o, '13.0f')} {fmt(ratio, '6.2f')}"
             lines.append(row)
         tp["ratio"] = ratios
         lines.append("")
@@ -470,8 +455,3 @@ def render(figs: dict[str, Any]) -> list[str]:
                     f"decoded {ex['decoded']!r}"
                 )
     return lines
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    width = int(spec.split(".")[0])
-    return format(value, spec) if value is not None else f"{'-':>{width}}"

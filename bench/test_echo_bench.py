@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pytest
 
 from bench import speex_peer
+from bench.common import fmt
 from bench.speex_peer import SpeexEcho
 from boardcc.dsp.echo import EchoCanceller
 from boardcc.dsp.levels import level_dbm0
@@ -276,13 +277,13 @@ def render(figs: dict[str, Any]) -> list[str]:
         ratios: dict[str, dict[str, float]] = {}
         for ch in map(str, CHANNELS):
             s = ref.get(ch)
-            row = f"{ch:>8} {_fmt(s, '9.0f')}"
+            row = f"{ch:>8} {fmt(s, '9.0f')}"
             for who in CANCELLERS[1:]:
                 o = tp.get(who, {}).get(ch)
                 ratio = o / s if o and s else None
                 if ratio is not None:
                     ratios.setdefault(who, {})[ch] = ratio
-                row += f" {_fmt(o, '10.0f')} {_fmt(ratio, '6.2f')}"
+                row += f" {fmt(o, '10.0f')} {fmt(ratio, '6.2f')}"
             lines.append(row)
         tp["ratio"] = ratios
         at256 = ratios.get("ours", {}).get("256")
@@ -302,7 +303,7 @@ def render(figs: dict[str, Any]) -> list[str]:
             row = f"{name:>36}"
             for w in who:
                 e = table[w][name]
-                row += f" {_fmt(e['after_1s'], '7.1f')} {_fmt(e['converged'], '7.1f')} "
+                row += f" {fmt(e['after_1s'], '7.1f')} {fmt(e['converged'], '7.1f')} "
             lines.append(row)
         lines.append("")
     dt = figs.get("double_talk")
@@ -317,11 +318,3 @@ def render(figs: dict[str, Any]) -> list[str]:
                 f"(worst {e['during_min']:5.1f})"
             )
     return lines
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    """`value` formatted, or a dash when there is none (or no far-end speech to measure)."""
-    width = int(spec.split(".")[0])
-    if value is None or np.isnan(value):
-        return f"{'-':>{width}}"
-    return format(value, spec)
