@@ -17,6 +17,7 @@ an exception out of `read()` or `write()`.
 from __future__ import annotations
 
 import warnings
+import weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
@@ -108,6 +109,7 @@ class Board(ABC):
     """
 
     backend: ClassVar[str] = "?"
+    _open_boards: ClassVar[weakref.WeakSet[Board]] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -133,6 +135,7 @@ class Board(ABC):
         self._links: dict[int, int] = {}
         self._conferences: dict[int, _Conference] = {}
         self._next_conference = 1
+        Board._open_boards.add(self)
 
     # -- what the board is ------------------------------------------------------------------
 
@@ -324,6 +327,7 @@ class Board(ABC):
         if self._closed:
             return
         self._closed = True
+        Board._open_boards.discard(self)
         self._close()
 
     def __enter__(self) -> Board:
@@ -347,6 +351,11 @@ class Board(ABC):
             )
 
     # -- for backends -----------------------------------------------------------------------
+
+    @classmethod
+    def open_boards(cls) -> list[Board]:
+        """Boards opened in this process and not yet closed (for leak checks in tests)."""
+        return [b for b in cls._open_boards if not b._closed]
 
     def _emit(self, event: LineEvent) -> None:
         """Queue a line event for `events()`."""

@@ -1,0 +1,142 @@
+"""YAML files that people edit, read so that every error names the file, line and key.
+
+Site files, scenario files and IVR flows are written by hand, so a mistake must be easy to
+find: `load_yaml` parses the text and remembers the line of every key and list item, and
+`validate` checks the data against a pydantic model and turns each complaint into
+``file:line: key.path: reason``. Duplicate keys, which plain YAML loading silently
+accepts, are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+Key = tuple[str, ...]
+
+
+class ConfigFileError(ValueError):
+    """A file that cannot be used, with where and why.
+
+    Attributes
+    ----------
+    problems : list of (line, key, reason)
+        Every problem found (line 0 when unknown).
+    source : str
+        The file (or a name for text without a file).
+    """
+
+    def __init__(self, source: str, problems: Iterable[tuple[int, str, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [
+            f"{source}:{line}: {key}: {reason}" if key else f"{source}:{line}: {reason}"
+            for line, key, reason in self.problems
+        ]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(slots=True)
+class Located:
+    """Parsed YAML and the line (1-based) where each key path starts."""
+
+    data: Any
+    source: str
+    lines: dict[Key, int] = field(default_factory=dict)
+
+    def line(self, path: Iterable[object]) -> int:
+        """Line of the deepest part of `path` that is known."""
+        key = tuple(str(p) for p in path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), 1)
+
+
+def load_yaml(source: str | Path, text: str | None = None) -> Located:
+    """Parse a YAML file (or `text`, naming it `source`) keeping the lines of its keys."""
+    name = str(source)
+    if text is None:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigFileError(name, [(0, "", f"cannot read the file: {exc.strerror}")]) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigFileError(name, [(0, "", f"not UTF-8 text: {exc.reason}")]) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigFileError(name, [(line, "", f"not valid YAML: {reason}")]) from exc
+    located = Located(data, name)
+    if node is not None:
+        problems: list[tuple[int, str, str]] = []
+        _walk(node, (), located.lines, problems)
+        if problems:
+            raise ConfigFileError(name, problems)
+    return located
+
+
+def _walk(
+    node: yaml.Node, path: Key, lines: dict[Key, int], problems: list[tuple[int, str, str]]
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                where = ".".join((*path, key))
+                problems.append((key_node.start_mark.line + 1, where, "duplicate key"))
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), lines, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, str(i)), lines, problems)
+
+
+def validate(model: type[M], located: Located, *, at: Iterable[object] = ()) -> M:
+    """Check `located.data` (or the part at key path `at`) against a pydantic model.
+
+    Raises
+    ------
+    ConfigFileError
+        Naming the line and key of every problem.
+    """
+    prefix = tuple(str(p) for p in at)
+    data: Any = located.data
+    for p in at:
+        data = data[p]
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = (*prefix, *(str(p) for p in err["loc"] if not _is_union_tag(p)))
+            problems.append((located.line(loc), ".".join(loc), _reason(err)))
+        raise ConfigFileError(located.source, problems) from None
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic adds the tried union member or a validator name to `loc`
+    return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+
+
+def _reason(err: Any) -> str:
+    msg = str(err.get("msg", "invalid"))
+    if err.get("type") == "extra_forbidden":
+        return "unknown key"
+    if err.get("type") == "missing":
+        return "required key is missing"
+    return msg.removeprefix("Value error, ")

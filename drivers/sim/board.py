@@ -1,0 +1,649 @@
+"""The simulated board: a real backend with no hardware, for development, CI and demos.
+
+`SimBoard` carries audio both ways and models what is wired to each channel: the exchange
+and far party behind every trunk (`exchange.TrunkLine`), the desk phone on every station
+(`phone.DeskPhone`), record taps that hear both directions of a trunk, and empty slots.
+It is deterministic (everything random comes from one seeded generator) and driven block
+by block: each `read()` advances the board's clock by one block, so on the engine's
+virtual clock it runs as fast as the CPU allows; ``realtime=True`` paces reads to the wall
+clock instead.
+
+A block is made array-wide: every clip that is playing (`players.Players`) is gathered and
+added in one step, then the line impairments (level, noise, hybrid echo of what the board
+sent) are applied for all channels together. Per-channel Python runs only for channels that
+have something happening: a scheduled action, a person listening for the end of a
+greeting, an exchange collecting dialled digits, an echo path.
+
+Far ends are scripted from Python (`incoming_call`, `phone(n).run`, `directory`) or from
+YAML scenario files (`load_scenario`, see docs/simulator.md); recorded line audio plays
+into a trunk with `replay`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal as sps
+
+from boardcc.drivers.board import Board, Capabilities, ChannelInfo, ChannelKind
+from boardcc.drivers.errors import BoardConfigError, CommandError
+from boardcc.drivers.events import LineEvent, OffHook, OnHook
+from boardcc.drivers.sim.exchange import Callee, CallerIdSpec, LineState, TrunkLine
+from boardcc.drivers.sim.phone import DeskPhone
+from boardcc.drivers.sim.players import Bank, Players
+from boardcc.drivers.sim.sounds import Sounds
+from boardcc.drivers.sim.steps import Listen, Step
+from boardcc.dsp import power_dbm0, read_audio, sine_amplitude
+
+log = logging.getLogger("boardcc.drivers.sim")
+
+F32 = npt.NDArray[np.float32]
+I16 = npt.NDArray[np.int16]
+
+DEFAULT_EPOCH = dt.datetime(2026, 1, 5, 9, 0, 0)  # a Monday morning: what caller ID dates say
+
+
+@dataclass(frozen=True, slots=True)
+class EchoPath:
+    """A 2-wire/4-wire hybrid's echo: what the board sends comes back this way.
+
+    Attributes
+    ----------
+    delay_ms : float
+        Pure delay before the echo (line and hybrid), 0-60 ms.
+    erl_db : float
+        Echo return loss: how much quieter the echo is, dB (6-20 on real lines).
+    dispersion_ms : float
+        Length of the dispersive part after the delay.
+    ir : sequence of float or None
+        An explicit impulse response instead (overrides the three above).
+    """
+
+    delay_ms: float = 5.0
+    erl_db: float = 12.0
+    dispersion_ms: float = 6.0
+    ir: tuple[float, ...] | None = None
+
+    def response(self, fs: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+        if self.ir is not None:
+            return np.asarray(self.ir, dtype=np.float64)
+        if not 0.0 <= self.delay_ms <= 60.0:
+            raise ValueError(f"echo delay_ms must be 0-60, got {self.delay_ms}")
+        n = max(1, round(self.dispersion_ms * fs / 1000.0))
+        k = np.arange(n)
+        shape = rng.standard_normal(n) * np.exp(-k / (n / 4.0))
+        shape = sps.lfilter([1.0, -0.6], [1.0], shape)  # a hybrid passes less low end
+        ir = np.concatenate([np.zeros(round(self.delay_ms * fs / 1000.0)), shape])
+        return ir * (10.0 ** (-self.erl_db / 20.0) / np.sqrt(np.sum(ir * ir)))
+
+
+class _Echo:
+    def __init__(self, ir: npt.NDArray[np.float64]) -> None:
+        self.ir = ir
+        self.zi = np.zeros(max(len(ir) - 1, 1))
+
+    def __call__(self, x: F32) -> F32:
+        if len(self.ir) == 1:
+            return (x * self.ir[0]).astype(np.float32)
+        y, self.zi = sps.lfilter(self.ir, [1.0], x, zi=self.zi)
+        return y.astype(np.float32)
+
+
+class _Listener:
+    __slots__ = ("after_sound", "deadline", "need", "quiet", "resume", "sound", "threshold")
+
+    def __init__(self, wait: Listen, now: int, fs: int, resume: Callable[[int], None]) -> None:
+        self.threshold = wait.level_dbm0
+        self.deadline = now + round(wait.timeout_s * fs)
+        self.need = None if wait.silence_ms is None else round(wait.silence_ms * fs / 1000.0)
+        self.after_sound = wait.after_sound
+        self.sound = False
+        self.quiet = 0
+        self.resume = resume
+
+    def hears(self, level: float, block: int, end: int) -> bool:
+        loud = level > self.threshold
+        if self.need is None:
+            return loud or end >= self.deadline
+        if loud:
+            self.sound, self.quiet = True, 0
+        elif self.sound or not self.after_sound:
+            self.quiet += block
+        return self.quiet >= self.need or end >= self.deadline
+
+
+class SimBoard(Board):
+    """A simulated voice board (backend ``"sim"``, the default).
+
+    Channels are numbered trunks first, then stations, record taps and empty slots.
+
+    Parameters
+    ----------
+    trunks, stations : int
+        How many of each.
+    records : int or sequence of int
+        Record taps: a count (tapping the first trunks) or the trunks to tap.
+    empty : int
+        Empty slots.
+    block : int
+        Samples per block (160 = 20 ms).
+    fs : int
+        Sampling rate, Hz (8000).
+    seed : int
+        Seed of everything random (key timing, noise, echo paths).
+    plan : str
+        Tone plan of the exchange (``"cn"``, ``"us"``, ``"eu"`` or a YAML path).
+    realtime : bool
+        Pace `read()` to the wall clock instead of running as fast as possible.
+    record_heard : {"all", "stations", "trunks", "none"} or sequence of int
+        Whose far ends record what they hear (`heard`).
+    record_seconds : float
+        How much of it each keeps (the latest).
+    links, conference, echo_cancel : bool
+        Capabilities to report (the simulated card links and conferences by default; an
+        echo canceller removes the simulated hybrid echo exactly while switched on).
+    epoch : datetime
+        Wall-clock time at sample 0, for caller-ID dates.
+    scenario : str or Path, optional
+        A scenario file to load (its ``board:`` section gives defaults for the above).
+    """
+
+    backend = "sim"
+
+    def __init__(
+        self,
+        *,
+        trunks: int = 4,
+        stations: int = 4,
+        records: int | Sequence[int] = 0,
+        empty: int = 0,
+        block: int = 160,
+        fs: int = 8000,
+        seed: int = 0,
+        plan: str = "cn",
+        realtime: bool = False,
+        record_heard: str | Sequence[int] = "all",
+        record_seconds: float = 600.0,
+        links: bool = True,
+        conference: bool = True,
+        echo_cancel: bool = False,
+        epoch: dt.datetime = DEFAULT_EPOCH,
+        scenario: str | Path | None = None,
+    ) -> None:
+        loaded = None
+        if scenario is not None:
+            from boardcc.drivers.sim.scenario import load_scenario
+
+            loaded = load_scenario(scenario)
+            given = {k: v for k, v in loaded.board.items()}
+            trunks = given.get("trunks", trunks)
+            stations = given.get("stations", stations)
+            records = given.get("records", records)
+            empty = given.get("empty", empty)
+            seed = given.get("seed", seed)
+            plan = given.get("plan", plan)
+        for name, value in (("trunks", trunks), ("stations", stations), ("empty", empty)):
+            if not isinstance(value, int) or value < 0:
+                raise BoardConfigError(f"{name} must be a whole number >= 0, got {value!r}")
+        if fs != 8000:
+            raise BoardConfigError(f"fs: the simulated board runs at 8000 Hz, got {fs}")
+        tapped = list(range(records)) if isinstance(records, int) else [int(r) for r in records]
+        for r in tapped:
+            if not 0 <= r < trunks:
+                raise BoardConfigError(f"records: trunk {r} does not exist (0-{trunks - 1})")
+        layout = (
+            [(ChannelKind.TRUNK, None)] * trunks
+            + [(ChannelKind.STATION, None)] * stations
+            + [(ChannelKind.RECORD, r) for r in tapped]
+            + [(ChannelKind.EMPTY, None)] * empty
+        )
+        infos = [ChannelInfo(i, kind, f"sim/{i}", tap) for i, (kind, tap) in enumerate(layout)]
+        caps = Capabilities(
+            hardware_dtmf=False,
+            caller_id=False,
+            echo_cancel=echo_cancel,
+            links=links,
+            conference=conference,
+            gains=True,
+        )
+        super().__init__(infos, caps, block=block, fs=fs)
+        n = len(infos)
+        self.rng = np.random.default_rng(seed)
+        self.epoch = epoch
+        self.realtime = realtime
+        self._wall0: float | None = None
+        self._queue: list[tuple[int, int, Callable[[int], None]]] = []
+        self._seq = 0
+        self.errors: list[str] = []
+        self.players = Players(Bank(), block)
+        try:
+            self.sounds = Sounds(self.players.bank, plan, fs)
+        except (OSError, ValueError) as exc:
+            raise BoardConfigError(f"plan: {exc}") from exc
+        self.directory: dict[str, Callee] = {}
+        self.collecting: set[int] = set()
+        self.lines = {i: TrunkLine(self, i) for i in self.of_kind(ChannelKind.TRUNK)}
+        self.phones = {i: DeskPhone(self, i) for i in self.of_kind(ChannelKind.STATION)}
+        self._tap_rows = np.array([i for i, c in enumerate(infos) if c.tap_of is not None], int)
+        self._tapped = np.array([c.tap_of for c in infos if c.tap_of is not None], int)
+        self._taps_of: dict[int, list[int]] = {}
+        for tap, trunk in zip(self._tap_rows.tolist(), self._tapped.tolist(), strict=True):
+            self._taps_of.setdefault(trunk, []).append(tap)
+        self._mic = np.array([k is ChannelKind.TRUNK for k in self._kinds], np.float32)
+        self._level = np.ones(n, np.float32)
+        self._noise = np.zeros(n, np.float32)
+        self._noisy = np.zeros(0, int)
+        self._echo: dict[int, _Echo] = {}
+        self._echo_off: set[int] = set()
+        self._echo_next = np.zeros((n, block), np.float32)
+        self._rx_gain = np.ones(n, np.float32)
+        self._tx_gain = np.ones(n, np.float32)
+        self._rx = np.zeros((n, block), np.float32)
+        self._line_tx = np.zeros((n, block), np.float32)
+        self._pairs = (np.zeros(0, int), np.zeros(0, int))
+        self._confs: dict[int, npt.NDArray[np.int_]] = {}
+        self._listeners: dict[int, _Listener] = {}
+        self._setup_tape(record_heard, record_seconds)
+        if loaded is not None:
+            loaded.apply(self)
+
+    # -- the clock and the scheduler ----------------------------------------------------------
+
+    def ms(self, ms: float) -> int:
+        """Milliseconds as samples."""
+        return round(ms * self.fs / 1000.0)
+
+    def seconds(self, samples: int) -> float:
+        return samples / self.fs
+
+    def wall_clock(self, t: int) -> dt.datetime:
+        """The simulated wall-clock time at sample `t`."""
+        return self.epoch + dt.timedelta(seconds=t / self.fs)
+
+    def schedule(self, at: int, fn: Callable[[int], None]) -> None:
+        """Call ``fn(t)`` when the board's clock reaches sample `at` (now, if past)."""
+        self._seq += 1
+        heapq.heappush(self._queue, (max(at, self.now), self._seq, fn))
+
+    def at(self, seconds: float, fn: Callable[[SimBoard], object]) -> None:
+        """Call ``fn(board)`` at `seconds` after the board was opened."""
+        self.schedule(round(seconds * self.fs), lambda _t: fn(self))
+
+    def emit(self, event: LineEvent) -> None:
+        """Report a line event (and mirror it on record taps of the same line)."""
+        self._emit(event)
+        for tap in self._taps_of.get(event.channel, ()):
+            self._emit(_moved(event, tap))
+
+    def _emit_at(self, events: Sequence[LineEvent]) -> None:
+        for event in events:
+            if event.at <= self.now:
+                self.emit(event)
+            else:
+                self.schedule(event.at, lambda _t, e=event: self.emit(e))
+
+    def _run_due(self, limit: int) -> None:
+        queue = self._queue
+        while queue and queue[0][0] < limit:
+            at, _, fn = heapq.heappop(queue)
+            try:
+                fn(at)
+            except Exception as exc:  # one far end's fault must not stop the board
+                message = f"at {at / self.fs:.3f} s: {type(exc).__name__}: {exc}"
+                log.warning("simulated far end failed %s", message)
+                self.errors.append(message)
+
+    # -- audio --------------------------------------------------------------------------------
+
+    def _read(self) -> I16:
+        t0 = self.now
+        self._run_due(t0 + self.block)
+        x = self._rx
+        x.fill(0.0)
+        self.players.mix(x, t0)
+        x *= self._mic[:, None]
+        x *= self._level[:, None]
+        if self._noisy.size:
+            k = self._noisy
+            x[k] += (
+                self.rng.standard_normal((k.size, self.block)).astype(np.float32)
+                * (self._noise[k, None])
+            )
+        if self._echo:
+            x += self._echo_next
+            self._echo_next.fill(0.0)
+        if self._tap_rows.size:
+            x[self._tap_rows] = x[self._tapped] + self._line_tx[self._tapped]
+        if self.realtime:
+            self._pace(t0 + self.block)
+        y = x * self._rx_gain[:, None]
+        return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+
+    def _write(self, tx: I16) -> None:
+        t0 = self.now - self.block
+        end = self.now
+        h = tx.astype(np.float32)
+        h *= self._tx_gain[:, None]
+        a, b = self._pairs
+        if a.size:
+            h[a] += self._rx[b]
+            h[b] += self._rx[a]
+        for members in self._confs.values():
+            total = self._rx[members].sum(axis=0)
+            h[members] += total - self._rx[members]
+        self._line_tx = h
+        if self._tape_rows.size:
+            heard = h[self._tape_rows]
+            if self._tape_gate.size:
+                heard[self._tape_gate] *= self._mic[self._tape_rows[self._tape_gate], None]
+            self._tape_put(heard)
+        if self._listeners:
+            self._listen(h, end)
+        for ch in list(self.collecting):
+            self.lines[ch].hear(h[ch], t0)
+        for ch, echo in self._echo.items():
+            if ch not in self._echo_off:
+                self._echo_next[ch] = echo(h[ch])
+
+    def _pace(self, until: int) -> None:
+        if self._wall0 is None:
+            self._wall0 = time.monotonic() - self.now / self.fs
+        delay = self._wall0 + until / self.fs - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _listen(self, h: F32, end: int) -> None:
+        chans = list(self._listeners)
+        levels = power_dbm0(np.mean(np.square(h[chans], dtype=np.float64), axis=1))
+        for ch, level in zip(chans, levels.tolist(), strict=True):
+            listener = self._listeners[ch]
+            if listener.hears(level, self.block, end):
+                del self._listeners[ch]
+                listener.resume(end)
+
+    def listen(self, channel: int, wait: Listen, now: int, resume: Callable[[int], None]) -> None:
+        """Resume a far end's script when it hears what `wait` asks for."""
+        self._listeners[channel] = _Listener(wait, now, self.fs, resume)
+
+    def unlisten(self, channel: int) -> None:
+        self._listeners.pop(channel, None)
+
+    def set_mic(self, channel: int, on: bool) -> None:
+        """Connect or cut a station phone's microphone (its hook)."""
+        self._mic[channel] = 1.0 if on else 0.0
+
+    # -- what the far ends heard --------------------------------------------------------------
+
+    def _setup_tape(self, record_heard: str | Sequence[int], seconds: float) -> None:
+        if isinstance(record_heard, str):
+            choice = {
+                "all": [i for i, k in enumerate(self._kinds) if k is not ChannelKind.EMPTY],
+                "stations": self.of_kind(ChannelKind.STATION),
+                "trunks": self.of_kind(ChannelKind.TRUNK),
+                "none": [],
+            }.get(record_heard)
+            if choice is None:
+                raise BoardConfigError(
+                    f"record_heard must be all, stations, trunks, none or channels, "
+                    f"got {record_heard!r}"
+                )
+            rows = choice
+        else:
+            rows = [int(c) for c in record_heard]
+            for c in rows:
+                self._check_channel(c)
+        self._tape_rows = np.array(rows, int)
+        self._tape_index = {c: i for i, c in enumerate(rows)}
+        self._tape_gate = np.array(
+            [self._kinds[c] is ChannelKind.STATION for c in rows], dtype=bool
+        )
+        blocks = max(1, int(np.ceil(seconds * self.fs / self.block)))
+        self._tape = np.zeros((len(rows), blocks, self.block), np.int16)
+        self._tape_blocks = 0
+
+    def _tape_put(self, heard: F32) -> None:
+        slot = self._tape_blocks % self._tape.shape[1]
+        self._tape[:, slot, :] = np.clip(np.rint(heard), -32768, 32767)
+        self._tape_blocks += 1
+
+    def heard(self, channel: int, start: float = 0.0, end: float | None = None) -> I16:
+        """What the far end of `channel` heard from the board (int16), between `start` and
+        `end` seconds of the board's clock, as far back as the recording goes.
+
+        A desk phone hears nothing while on hook; a trunk's far end hears what the board
+        sent on the line (plus links and conferences).
+        """
+        self._check_channel(channel)
+        row = self._tape_index.get(channel)
+        if row is None:
+            raise CommandError(channel, "heard", "this channel's far end does not record")
+        cap = self._tape.shape[1]
+        total = self._tape_blocks
+        first = max(0, total - cap)
+        order = [(b % cap) for b in range(first, total)]
+        audio = self._tape[row, order, :].reshape(-1)
+        lo = max(0, round(start * self.fs) - first * self.block)
+        hi = audio.size if end is None else max(lo, round(end * self.fs) - first * self.block)
+        return np.ascontiguousarray(audio[lo:hi])
+
+    # -- far ends, scripted -------------------------------------------------------------------
+
+    def trunk(self, channel: int) -> TrunkLine:
+        """The exchange behind trunk `channel`."""
+        self._check_channel(channel)
+        line = self.lines.get(channel)
+        if line is None:
+            raise CommandError(channel, "trunk", f"is a {self._kinds[channel].value} channel")
+        return line
+
+    def phone(self, channel: int) -> DeskPhone:
+        """The desk phone on station `channel`."""
+        self._check_channel(channel)
+        phone = self.phones.get(channel)
+        if phone is None:
+            raise CommandError(channel, "phone", f"is a {self._kinds[channel].value} channel")
+        return phone
+
+    def incoming_call(
+        self,
+        trunk: int,
+        *,
+        at: float | None = None,
+        caller_id: CallerIdSpec | Mapping[str, Any] | str | None = None,
+        script: Sequence[Step] = (),
+        cadence: Sequence[int] | None = None,
+        give_up_s: float = 60.0,
+    ) -> None:
+        """A call arrives on `trunk` at `at` seconds (default: now).
+
+        `caller_id` is a `CallerIdSpec`, its fields as a mapping, or just the number (FSK);
+        `script` is what the caller does once the board answers; the caller gives up after
+        `give_up_s` seconds of ringing.
+        """
+        if isinstance(caller_id, str):
+            caller_id = CallerIdSpec(number=caller_id)
+        elif isinstance(caller_id, Mapping):
+            caller_id = CallerIdSpec(**caller_id)
+        when = self.now if at is None else round(at * self.fs)
+        self.trunk(trunk).incoming(
+            when, caller_id=caller_id, script=script, cadence=cadence, give_up_s=give_up_s
+        )
+
+    def directory_complete(self, digits: str) -> bool:
+        """The number is in the directory and no longer number starts with it."""
+        if digits not in self.directory:
+            return False
+        return not any(n != digits and n.startswith(digits) for n in self.directory)
+
+    def hang_up_far(self, trunk: int) -> None:
+        """The far party on `trunk` hangs up now."""
+        self.trunk(trunk).far_hang_up(self.now)
+
+    def disconnect(self, trunk: int) -> None:
+        """Cut the line of `trunk` (线路断开) until `reconnect`."""
+        self.trunk(trunk).disconnect(self.now)
+
+    def reconnect(self, trunk: int) -> None:
+        self.trunk(trunk).reconnect(self.now)
+
+    def impair(
+        self,
+        channel: int,
+        *,
+        level_db: float | None = None,
+        noise_dbm0: float | None = None,
+        echo: EchoPath | Mapping[str, Any] | None = None,
+    ) -> None:
+        """Line impairments of one channel: the far end's level (dB, applied to everything
+        the far end sends), white noise at `noise_dbm0`, and a hybrid echo path."""
+        self._check_channel(channel)
+        if level_db is not None:
+            if not -40.0 <= level_db <= 20.0:
+                raise CommandError(channel, "impair", f"level_db must be -40..20, got {level_db}")
+            self._level[channel] = 10.0 ** (level_db / 20.0)
+        if noise_dbm0 is not None:
+            sigma = sine_amplitude(noise_dbm0) / np.sqrt(2.0)
+            self._noise[channel] = sigma
+            self._noisy = np.flatnonzero(self._noise > 0.0)
+        if echo is not None:
+            path = echo if isinstance(echo, EchoPath) else EchoPath(**echo)
+            self._echo[channel] = _Echo(path.response(self.fs, self.rng))
+
+    def replay(
+        self,
+        trunk: int,
+        audio: str | Path | npt.ArrayLike,
+        *,
+        events: str | Path | Sequence[Mapping[str, Any]] | None = None,
+        at: float | None = None,
+    ) -> float:
+        """Play recorded line audio into `trunk`'s receive side, with timed line events.
+
+        The exchange model of that trunk steps aside while the recording plays (the
+        recording already holds whatever the line carried). `audio` is a file
+        (`boardcc.dsp.read_audio`: WAV in any codec, VOX, ...) or int16 samples at 8 kHz;
+        `events` a list of ``{at: seconds, event: ring_on|ring_off|polarity|voltage_lost|
+        voltage_back|hang_up}`` or a YAML file of them (docs/simulator.md). Times are from
+        the start of the replay. Returns the length of the recording, seconds.
+        """
+        from boardcc.drivers.sim.scenario import load_replay_events
+
+        line = self.trunk(trunk)
+        if isinstance(audio, str | Path):
+            samples = read_audio(audio, fs=self.fs).samples.astype(np.float32).mean(axis=0)
+        else:
+            samples = np.asarray(audio, dtype=np.float32).ravel()
+        timed = load_replay_events(events) if events is not None else []
+        start = self.now if at is None else round(at * self.fs)
+        clip = self.players.bank.add(samples)
+
+        def begin(t: int) -> None:
+            line.far.cancel()
+            line.state = LineState.REPLAY
+            self.players.start(trunk, clip, t)
+
+        self.schedule(start, begin)
+        for offset, make in timed:
+            self.schedule(
+                start + round(offset * self.fs), lambda t, m=make: self._emit_at(m(line, t))
+            )
+        self.schedule(start + clip[1], lambda t: _end_replay(line))
+        return clip[1] / self.fs
+
+    def advance(self, seconds: float, tx: npt.ArrayLike | None = None) -> list[LineEvent]:
+        """Run the board for `seconds` with the host sending `tx` (default silence) every
+        block; returns the line events. For tools and tests that drive a board without an
+        engine."""
+        out: list[LineEvent] = []
+        silence = np.zeros((len(self), self.block), np.int16) if tx is None else np.asarray(tx)
+        for _ in range(max(0, round(seconds * self.fs / self.block))):
+            self.read()
+            out += self.events()
+            self.write(silence)
+        return out
+
+    def load_scenario(self, scenario: str | Path | Mapping[str, Any]) -> None:
+        """Apply a scenario file (or its parsed content) to this board."""
+        from boardcc.drivers.sim.scenario import load_scenario
+
+        load_scenario(scenario).apply(self)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _offhook(self, channel: int) -> None:
+        self.lines[channel].seize(self.now)
+        for tap in self._taps_of.get(channel, ()):
+            self._emit(OffHook(tap, self.now))
+
+    def _onhook(self, channel: int) -> None:
+        self.lines[channel].release(self.now)
+        for tap in self._taps_of.get(channel, ()):
+            self._emit(OnHook(tap, self.now))
+
+    def _flash(self, channel: int, ms: int) -> None:
+        self.lines[channel].flash(self.now)
+
+    def _ring(self, channel: int, cadence: tuple[int, ...]) -> None:
+        self.phones[channel].start_ringing(cadence, self.now)
+
+    def _stop_ring(self, channel: int) -> None:
+        self.phones[channel].stop_ringing()
+
+    def _feed_power(self, channel: int, on: bool) -> None:
+        phone = self.phones[channel]
+        if phone.powered == on:
+            return
+        phone.powered = on
+        if not on:
+            phone.stop_ringing()
+        if phone.offhook:
+            self.set_mic(channel, on)
+            self._emit((OffHook if on else OnHook)(channel, self.now))
+
+    def _link(self, a: int, b: int) -> None:
+        pa, pb = self._pairs
+        self._pairs = (np.append(pa, a), np.append(pb, b))
+
+    def _unlink(self, a: int, b: int) -> None:
+        pa, pb = self._pairs
+        keep = ~(((pa == a) & (pb == b)) | ((pa == b) & (pb == a)))
+        self._pairs = (pa[keep], pb[keep])
+
+    def _conference(self, number: int, members: list[int]) -> None:
+        self._confs[number] = np.array(members, int)
+
+    def _end_conference(self, number: int, members: list[int]) -> None:
+        self._confs.pop(number, None)
+
+    def _set_gain(self, channel: int, rx_db: float, tx_db: float) -> None:
+        self._rx_gain[channel] = 10.0 ** (rx_db / 20.0)
+        self._tx_gain[channel] = 10.0 ** (tx_db / 20.0)
+
+    def _echo_canceller(self, channel: int, on: bool) -> None:
+        if on:
+            self._echo_off.add(channel)
+        else:
+            self._echo_off.discard(channel)
+
+    def _close(self) -> None:
+        self._queue.clear()
+        self._listeners.clear()
+
+
+def _moved(event: LineEvent, channel: int) -> LineEvent:
+    return dataclasses.replace(event, channel=channel)
+
+
+def _end_replay(line: TrunkLine) -> None:
+    if line.state is LineState.REPLAY:
+        line.state = LineState.IDLE
