@@ -352,6 +352,12 @@ class Board(ABC):
 
     # -- for backends -----------------------------------------------------------------------
 
+    def _abandon(self) -> None:
+        """For a backend whose constructor fails after `Board.__init__`: forget the board
+        without calling `_close` on a half-built object (release what it did build first)."""
+        self._closed = True
+        Board._open_boards.discard(self)
+
     @classmethod
     def open_boards(cls) -> list[Board]:
         """Boards opened in this process and not yet closed (for leak checks in tests)."""

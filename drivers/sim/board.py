@@ -37,7 +37,7 @@ from scipy import signal as sps
 
 from boardcc.drivers.board import Board, Capabilities, ChannelInfo, ChannelKind
 from boardcc.drivers.errors import BoardConfigError, CommandError
-from boardcc.drivers.events import LineEvent, OffHook, OnHook
+from boardcc.drivers.events import ChannelFault, LineEvent, OffHook, OnHook
 from boardcc.drivers.sim.exchange import Callee, CallerIdSpec, LineState, TrunkLine
 from boardcc.drivers.sim.phone import DeskPhone
 from boardcc.drivers.sim.players import Bank, Players
@@ -217,6 +217,25 @@ class SimBoard(Board):
             gains=True,
         )
         super().__init__(infos, caps, block=block, fs=fs)
+        try:
+            self._build(plan, seed, epoch, realtime, record_heard, record_seconds)
+            if loaded is not None:
+                loaded.apply(self)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _build(
+        self,
+        plan: str,
+        seed: int,
+        epoch: dt.datetime,
+        realtime: bool,
+        record_heard: str | Sequence[int],
+        record_seconds: float,
+    ) -> None:
+        infos = self.channels
+        fs, block = self.fs, self.block
         n = len(infos)
         self.rng = np.random.default_rng(seed)
         self.epoch = epoch
@@ -253,9 +272,8 @@ class SimBoard(Board):
         self._pairs = (np.zeros(0, int), np.zeros(0, int))
         self._confs: dict[int, npt.NDArray[np.int_]] = {}
         self._listeners: dict[int, _Listener] = {}
+        self._failed: dict[int, str] = {}
         self._setup_tape(record_heard, record_seconds)
-        if loaded is not None:
-            loaded.apply(self)
 
     # -- the clock and the scheduler ----------------------------------------------------------
 
@@ -327,13 +345,16 @@ class SimBoard(Board):
         if self.realtime:
             self._pace(t0 + self.block)
         y = x * self._rx_gain[:, None]
+        if self._failed:
+            y[list(self._failed)] = 0.0
         return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
 
     def _write(self, tx: I16) -> None:
-        t0 = self.now - self.block
         end = self.now
         h = tx.astype(np.float32)
         h *= self._tx_gain[:, None]
+        if self._failed:
+            h[list(self._failed)] = 0.0
         a, b = self._pairs
         if a.size:
             h[a] += self._rx[b]
@@ -350,7 +371,7 @@ class SimBoard(Board):
         if self._listeners:
             self._listen(h, end)
         for ch in list(self.collecting):
-            self.lines[ch].hear(h[ch], t0)
+            self.lines[ch].hear(h[ch])
         for ch, echo in self._echo.items():
             if ch not in self._echo_off:
                 self._echo_next[ch] = echo(h[ch])
@@ -559,6 +580,18 @@ class SimBoard(Board):
             )
         self.schedule(start + clip[1], lambda t: _end_replay(line))
         return clip[1] / self.fs
+
+    def fail(self, channel: int, message: str = "simulated hardware fault") -> None:
+        """Make one channel misbehave: its audio is lost both ways and a `ChannelFault` is
+        reported, as a failing port would; every other channel carries on."""
+        self._check_channel(channel)
+        if channel not in self._failed:
+            self._failed[channel] = message
+            self._emit(ChannelFault(channel, self.now, message))
+
+    def repair(self, channel: int) -> None:
+        """Undo `fail`."""
+        self._failed.pop(channel, None)
 
     def advance(self, seconds: float, tx: npt.ArrayLike | None = None) -> list[LineEvent]:
         """Run the board for `seconds` with the host sending `tx` (default silence) every

@@ -184,6 +184,7 @@ class TrunkLine:
         self._ringing = False
         self._digits = ""
         self._dtmf: DtmfReceiver | None = None
+        self._dtmf_from = 0
         self._pending_call: tuple[Sequence[Step], int] | None = None
 
     # -- state helpers ----------------------------------------------------------------------
@@ -352,6 +353,7 @@ class TrunkLine:
             self.calls.append(CallRecord(self.channel, "out", started=t))
             self._digits = ""
             self._dtmf = DtmfReceiver(1, fs=self.sim.fs)
+            self._dtmf_from = t  # the receiver counts samples from here
             self.sim.collecting.add(self.channel)
             self._tone_on("dial", t + self.sim.ms(100))
             self._later(t + self.sim.ms(15000), self._no_digits)
@@ -382,12 +384,12 @@ class TrunkLine:
 
     # -- outbound: digits and routing -------------------------------------------------------
 
-    def hear(self, tx: np.ndarray, t0: int) -> None:
+    def hear(self, tx: np.ndarray) -> None:
         """Audio the board sent this block, while the exchange collects digits."""
         if self._dtmf is None:
             return
         for event in self._dtmf.process(tx[None, :]):
-            self._digit(event.digit, t0 + event.start)
+            self._digit(event.digit, self._dtmf_from + event.start)
 
     def _digit(self, digit: str, t: int) -> None:
         if not self.dialling:

@@ -157,4 +157,4 @@ class Party:
 
 
 FAR_END_STEPS = frozenset({"Pause", "Speak", "Press", "WaitSound", "WaitSilence", "HangUp", "Fax"})
-PHONE_STEPS = FAR_END_STEPS - {"Fax"} | {"OffHook", "OnHook", "Flash", "WaitRing"}
+PHONE_STEPS = FAR_END_STEPS - {"Fax"} | {"LiftHandset", "ReplaceHandset", "Flash", "WaitRing"}

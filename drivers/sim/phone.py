@@ -108,10 +108,11 @@ class DeskPhone(Party):
         self._cadence = cadence
         self.ringing = True
         self._ring_gen += 1
-        self._ring_cycle(self._ring_gen, t)
         if self._auto is not None and not self.busy:
+            # Started first, so it is already counting when the first ring sounds.
             after, talk = self._auto
-            self.run([steps.WaitRing(after), steps.OffHook(), *talk], t)
+            self.run([steps.WaitRing(after), steps.LiftHandset(), *talk], t)
+        self._ring_cycle(self._ring_gen, t)
 
     def stop_ringing(self) -> None:
         self._stop_ringing()

@@ -140,8 +140,8 @@ class ScenarioFile(_Strict):
 
 _BARE: dict[str, Callable[[], st.Step]] = {
     "hang_up": st.HangUp,
-    "off_hook": st.OffHook,
-    "on_hook": st.OnHook,
+    "off_hook": st.LiftHandset,
+    "on_hook": st.ReplaceHandset,
     "flash": st.Flash,
     "wait_sound": st.WaitSound,
     "wait_silence": st.WaitSilence,

@@ -3,7 +3,7 @@
 A script is a list of steps run one after the other on the board's sample clock. Some steps
 take time by themselves (speaking a file, pressing keys), some wait for a moment
 (`Wait`) or for what the person hears (`WaitSound`, `WaitSilence`: "press 1 after the
-greeting ends"), and some act on the line (`HangUp`, `OffHook`, `Flash`). The same steps
+greeting ends"), and some act on the line (`HangUp`, `LiftHandset`, `Flash`). The same steps
 come from Python (``[WaitSilence(), Press("1"), HangUp()]``) and from YAML scenario files
 (``- wait_silence``, ``- press: "1"``, ``- hang_up``); see docs/simulator.md.
 
@@ -168,8 +168,8 @@ class Fax(Step):
 
 
 @dataclass(frozen=True, slots=True)
-class OffHook(Step):
-    """A desk phone's handset lifted."""
+class LiftHandset(Step):
+    """A desk phone's handset lifted (YAML ``off_hook``)."""
 
     def run(self, party: Party) -> StepRun:
         party.off_hook()
@@ -178,8 +178,8 @@ class OffHook(Step):
 
 
 @dataclass(frozen=True, slots=True)
-class OnHook(Step):
-    """A desk phone's handset put down."""
+class ReplaceHandset(Step):
+    """A desk phone's handset put down (YAML ``on_hook``)."""
 
     def run(self, party: Party) -> StepRun:
         party.on_hook()
@@ -215,4 +215,4 @@ def Dial(digits: str, **timing: Any) -> Press:
 
 def Answer(after_rings: int = 1) -> list[Step]:
     """Let the phone ring `after_rings` times, then lift the handset."""
-    return [WaitRing(after_rings), OffHook()]
+    return [WaitRing(after_rings), LiftHandset()]
