@@ -47,6 +47,7 @@ from boardcc.drivers.events import (
     RingOff,
     RingOn,
 )
+from boardcc.drivers.monitor import MonitorPort, MonitorUnavailableError
 from boardcc.drivers.registry import DEFAULT_BACKEND, backend_class, backends, open_board
 
 __all__ = [
@@ -71,6 +72,8 @@ __all__ = [
     "LineEvent",
     "LineVoltageBack",
     "LineVoltageLost",
+    "MonitorPort",
+    "MonitorUnavailableError",
     "NotSupportedError",
     "OffHook",
     "OnHook",

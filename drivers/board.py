@@ -36,6 +36,7 @@ from boardcc.drivers.errors import (
     NotSupportedError,
 )
 from boardcc.drivers.events import LineEvent
+from boardcc.drivers.monitor import MonitorPort, Sink
 
 I16 = npt.NDArray[np.int16]
 
@@ -135,6 +136,7 @@ class Board(ABC):
         self._links: dict[int, int] = {}
         self._conferences: dict[int, _Conference] = {}
         self._next_conference = 1
+        self._monitor: MonitorPort | None = None
         Board._open_boards.add(self)
 
     # -- what the board is ------------------------------------------------------------------
@@ -177,6 +179,8 @@ class Board(ABC):
                 f"expected int16 {(len(self._channels), self.block)}"
             )
         self._now += self.block
+        if self._monitor is not None:
+            self._monitor.received(rx[self._monitor.channel])
         return rx
 
     def write(self, tx: npt.ArrayLike) -> None:
@@ -190,6 +194,8 @@ class Board(ABC):
         if block.dtype != np.int16:
             raise TypeError(f"tx must be int16, got {block.dtype}")
         self._write(block)
+        if self._monitor is not None:
+            self._monitor.sent(block[self._monitor.channel])
 
     def events(self) -> list[LineEvent]:
         """Line events since the last call, in time order."""
@@ -320,6 +326,33 @@ class Board(ABC):
             )
         self._echo_canceller(channel, on)
 
+    # -- monitor port -----------------------------------------------------------------------
+
+    def listen(self, channel: int, *, direction: str = "both", sink: Sink | None = None) -> None:
+        """Play `channel` on the PC's speaker (the board's monitor port, SPEC B5).
+
+        `direction` is ``"both"`` (as a handset on the line hears it), ``"rx"`` or ``"tx"``.
+        Listening to another channel replaces the first. Needs PyAudio (the ``audio``
+        extra) unless a `sink` is given; without it raises `MonitorUnavailableError`
+        saying what to install.
+        """
+        self._check_open()
+        self._check_channel(channel)
+        port = MonitorPort(channel, self.fs, self.block, direction=direction, sink=sink)
+        self.stop_listening()
+        self._monitor = port
+
+    def stop_listening(self) -> None:
+        """Stop the monitor port."""
+        port, self._monitor = self._monitor, None
+        if port is not None:
+            port.close()
+
+    @property
+    def listening(self) -> int | None:
+        """The channel on the monitor port, if any."""
+        return None if self._monitor is None else self._monitor.channel
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -328,7 +361,10 @@ class Board(ABC):
             return
         self._closed = True
         Board._open_boards.discard(self)
-        self._close()
+        try:
+            self.stop_listening()
+        finally:
+            self._close()
 
     def __enter__(self) -> Board:
         return self

@@ -392,11 +392,11 @@ class SimBoard(Board):
                 del self._listeners[ch]
                 listener.resume(end)
 
-    def listen(self, channel: int, wait: Listen, now: int, resume: Callable[[int], None]) -> None:
+    def hear_for(self, channel: int, wait: Listen, now: int, resume: Callable[[int], None]) -> None:
         """Resume a far end's script when it hears what `wait` asks for."""
         self._listeners[channel] = _Listener(wait, now, self.fs, resume)
 
-    def unlisten(self, channel: int) -> None:
+    def stop_hearing(self, channel: int) -> None:
         self._listeners.pop(channel, None)
 
     def set_mic(self, channel: int, on: bool) -> None:

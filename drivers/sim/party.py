@@ -75,7 +75,7 @@ class Party:
         if self._script is not None:
             self._script.close()
             self._script = None
-        self.sim.unlisten(self.channel)
+        self.sim.stop_hearing(self.channel)
         self.silence()
 
     def silence(self) -> None:
@@ -112,7 +112,7 @@ class Party:
         if isinstance(wait, Until):
             self.sim.schedule(max(wait.at, self.now), lambda t: self._resume(generation, t))
         elif isinstance(wait, Listen):
-            self.sim.listen(self.channel, wait, self.now, lambda t: self._resume(generation, t))
+            self.sim.hear_for(self.channel, wait, self.now, lambda t: self._resume(generation, t))
         elif isinstance(wait, Rings):
             self.wait_rings(wait, lambda t: self._resume(generation, t))
 
