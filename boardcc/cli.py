@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from boardcc import __version__
 from boardcc.dsp.audio import AudioFileError, AudioFileWarning, read_audio
 from boardcc.dsp.callerid import CallerId, decode_caller_id
@@ -74,13 +77,17 @@ class Span:
 def decode_spans(path: Path, plan: TonePlan) -> list[Span]:
     """Every DTMF digit, plan tone, voice and silence span in an audio file, by channel."""
     audio = read_audio(path)
-    fs = float(audio.fs)
-    length = audio.samples.shape[1] / fs
+    return spans_of(audio.samples, float(audio.fs), plan)
+
+
+def spans_of(samples: npt.NDArray[np.int16], fs: float, plan: TonePlan) -> list[Span]:
+    """Every DTMF digit, plan tone, voice and silence span in ``(channels, n)`` audio."""
+    length = samples.shape[1] / fs
     spans: list[Span] = []
-    callers = decode_caller_id(audio.samples, fs=fs)
+    callers = decode_caller_id(samples, fs=fs)
     for c in callers:
         spans.append(Span(c.channel, c.start / fs, (c.end - c.start) / fs, "callerid", caller=c))
-    for e in detect_dtmf(audio.samples, fs=fs):
+    for e in detect_dtmf(samples, fs=fs):
         # Digits that carried a caller ID are reported as the caller ID, not again.
         if any(
             c.standard == "dtmf" and c.channel == e.channel and c.start <= e.start < c.end
@@ -89,7 +96,7 @@ def decode_spans(path: Path, plan: TonePlan) -> list[Span]:
             continue
         spans.append(Span(e.channel, e.start / fs, (e.end - e.start) / fs, "dtmf", e.digit))
     opened: dict[tuple[int, str], tuple[int, int]] = {}
-    for t in detect_tones(audio.samples, fs=fs, plan=plan):
+    for t in detect_tones(samples, fs=fs, plan=plan):
         key = (t.channel, t.name)
         if t.kind == "on":
             opened[key] = (t.sample, t.cycles)
@@ -99,7 +106,7 @@ def decode_spans(path: Path, plan: TonePlan) -> list[Span]:
     for (channel, name), (start, cycles) in opened.items():
         spans.append(_tone_span(channel, name, start / fs, length, cycles))
     spans = _without_keyed_voice(spans)
-    spans += _silences(spans, audio.samples.shape[0], length)
+    spans += _silences(spans, samples.shape[0], length)
     spans.sort(key=lambda s: (s.start, s.channel, s.type))
     return spans
 
@@ -140,7 +147,8 @@ def _silences(spans: list[Span], channels: int, length: float) -> list[Span]:
     return out
 
 
-def _print_table(spans: Sequence[Span]) -> None:
+def print_table(spans: Sequence[Span]) -> None:
+    """The spans as a table with Chinese and English headings."""
     print(f"{'channel/通道':>12}  {'time/时间 s':>11}  {'length/时长 s':>13}  what/内容")
     for s in spans:
         what = s.type
@@ -178,7 +186,7 @@ def _decode(args: argparse.Namespace) -> int:
         for s in spans:
             print(json.dumps(s.as_json(), ensure_ascii=False))
     else:
-        _print_table(spans)
+        print_table(spans)
     return 0
 
 
@@ -206,7 +214,46 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"tone plan: one of {', '.join(available_plans())} or a YAML file (default cn)",
     )
     dec.set_defaults(run=_decode)
+    sim = sub.add_parser(
+        "simulate",
+        help="run a simulated-board scenario and report what the lines carried / "
+        "运行模拟板卡场景并报告线路上的信号",
+        description="Runs a scenario file (docs/simulator.md) on the simulated board with a "
+        "plain host that answers trunks after some rings and hangs up when the far end "
+        "clears; prints every line event, what the DSP finds in each channel's received "
+        "audio (caller ID, keys, tones, voice) and each simulated call's outcome. "
+        "在模拟板卡上运行场景文件, 打印线路事件、解码结果和呼叫结果。",
+    )
+    sim.add_argument("scenario", help="scenario YAML file")
+    sim.add_argument("--seconds", type=float, default=30.0, help="how long to run (default 30)")
+    sim.add_argument(
+        "--answer",
+        type=int,
+        default=0,
+        metavar="RINGS",
+        help="answer ringing trunks after this many rings (default 0: never)",
+    )
+    sim.add_argument(
+        "--hold",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="hang up an answered trunk after this many seconds (default 60)",
+    )
+    sim.set_defaults(run=_simulate)
     return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from boardcc.simulate import SimulationError, simulate
+
+    try:
+        report = simulate(Path(args.scenario), args.seconds, args.answer, args.hold)
+    except SimulationError as exc:
+        print(f"boardcc simulate: {exc}", file=sys.stderr)
+        return 2
+    report.print()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
