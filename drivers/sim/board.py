@@ -87,16 +87,57 @@ class EchoPath:
         return ir * (10.0 ** (-self.erl_db / 20.0) / np.sqrt(np.sum(ir * ir)))
 
 
-class _Echo:
-    def __init__(self, ir: npt.NDArray[np.float64]) -> None:
-        self.ir = ir
-        self.zi = np.zeros(max(len(ir) - 1, 1))
+class _Echoes:
+    """Every channel's hybrid echo at once: one batched FFT convolution per block.
 
-    def __call__(self, x: F32) -> F32:
-        if len(self.ir) == 1:
-            return (x * self.ir[0]).astype(np.float32)
-        y, self.zi = sps.lfilter(self.ir, [1.0], x, zi=self.zi)
-        return y.astype(np.float32)
+    Each channel with an echo path keeps the last samples the board sent it; the echo of a
+    block is that history convolved with the channel's impulse response (all responses
+    zero-padded to the longest), computed for all such channels with one real FFT.
+    """
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self.channels = np.zeros(0, np.intp)
+        self._irs: list[npt.NDArray[np.float64]] = []
+        self._taps = 1
+        self._hist = np.zeros((0, block), np.float32)
+        self._spectra = np.zeros((0, 1), np.complex64)
+        self._nfft = 1
+
+    def __bool__(self) -> bool:
+        return bool(self.channels.size)
+
+    def set(self, channel: int, ir: npt.NDArray[np.float64]) -> None:
+        chans = self.channels.tolist()
+        if channel in chans:
+            self._irs[chans.index(channel)] = ir
+        else:
+            chans.append(channel)
+            self._irs.append(ir)
+            self._hist = np.vstack([self._hist, np.zeros((1, self._hist.shape[1]), np.float32)])
+        self.channels = np.array(chans, np.intp)
+        self._taps = max(len(r) for r in self._irs)
+        span = self._taps - 1 + self.block
+        self._nfft = 1 << (span - 1).bit_length()
+        padded = np.zeros((len(self._irs), self._nfft))
+        for i, r in enumerate(self._irs):
+            padded[i, : len(r)] = r
+        self._spectra = np.fft.rfft(padded, axis=1).astype(np.complex64)
+        keep = self._taps - 1
+        old = self._hist
+        self._hist = np.zeros((len(chans), keep + self.block), np.float32)
+        width = min(old.shape[1], keep)
+        if width:
+            self._hist[: old.shape[0], keep - width : keep] = old[:, old.shape[1] - width :]
+
+    def __call__(self, sent: F32) -> F32:
+        """The echo of `sent` (rows: this bank's channels, in order)."""
+        keep = self._taps - 1
+        self._hist[:, keep:] = sent
+        y = np.fft.irfft(np.fft.rfft(self._hist, self._nfft, axis=1) * self._spectra, self._nfft)
+        if keep:
+            self._hist[:, :keep] = self._hist[:, self.block :]
+        return y[:, keep : keep + self.block].astype(np.float32)
 
 
 class _Listener:
@@ -259,16 +300,22 @@ class SimBoard(Board):
         for tap, trunk in zip(self._tap_rows.tolist(), self._tapped.tolist(), strict=True):
             self._taps_of.setdefault(trunk, []).append(tap)
         self._mic = np.array([k is ChannelKind.TRUNK for k in self._kinds], np.float32)
+        self._muted = np.flatnonzero(self._mic == 0.0)
         self._level = np.ones(n, np.float32)
+        self._levelled = np.zeros(0, np.intp)
         self._noise = np.zeros(n, np.float32)
-        self._noisy = np.zeros(0, int)
-        self._echo: dict[int, _Echo] = {}
+        self._noisy = np.zeros(0, np.intp)
+        # Line noise: random windows into a few seconds of stored noise, not fresh normals
+        # for every sample of every channel.
+        self._noise_table = self.rng.standard_normal(1 << 16).astype(np.float32)
+        self._echoes = _Echoes(block)
         self._echo_off: set[int] = set()
         self._echo_next = np.zeros((n, block), np.float32)
         self._rx_gain = np.ones(n, np.float32)
         self._tx_gain = np.ones(n, np.float32)
+        self._tx_unity = True
         self._rx = np.zeros((n, block), np.float32)
-        self._line_tx = np.zeros((n, block), np.float32)
+        self._line_tx: npt.NDArray[Any] = np.zeros((n, block), np.float32)
         self._pairs = (np.zeros(0, int), np.zeros(0, int))
         self._confs: dict[int, npt.NDArray[np.int_]] = {}
         self._listeners: dict[int, _Listener] = {}
@@ -329,15 +376,15 @@ class SimBoard(Board):
         x = self._rx
         x.fill(0.0)
         self.players.mix(x, t0)
-        x *= self._mic[:, None]
-        x *= self._level[:, None]
+        if self._muted.size:
+            x[self._muted] = 0.0
+        if self._levelled.size:
+            x[self._levelled] *= self._level[self._levelled, None]
         if self._noisy.size:
             k = self._noisy
-            x[k] += (
-                self.rng.standard_normal((k.size, self.block)).astype(np.float32)
-                * (self._noise[k, None])
-            )
-        if self._echo:
+            at = self.rng.integers(0, self._noise_table.size - self.block, k.size)
+            x[k] += self._noise_table[at[:, None] + np.arange(self.block)] * self._noise[k, None]
+        if self._echoes:
             x += self._echo_next
             self._echo_next.fill(0.0)
         if self._tap_rows.size:
@@ -351,30 +398,35 @@ class SimBoard(Board):
 
     def _write(self, tx: I16) -> None:
         end = self.now
-        h = tx.astype(np.float32)
-        h *= self._tx_gain[:, None]
-        if self._failed:
-            h[list(self._failed)] = 0.0
         a, b = self._pairs
-        if a.size:
-            h[a] += self._rx[b]
-            h[b] += self._rx[a]
-        for members in self._confs.values():
-            total = self._rx[members].sum(axis=0)
-            h[members] += total - self._rx[members]
-        self._line_tx = h
+        line: npt.NDArray[Any]
+        if self._tx_unity and not a.size and not self._confs and not self._failed:
+            line = tx  # what goes down each line is exactly what the host sent
+        else:
+            h = tx.astype(np.float32)
+            if not self._tx_unity:
+                h *= self._tx_gain[:, None]
+            if self._failed:
+                h[list(self._failed)] = 0.0
+            if a.size:
+                h[a] += self._rx[b]
+                h[b] += self._rx[a]
+            for members in self._confs.values():
+                total = self._rx[members].sum(axis=0)
+                h[members] += total - self._rx[members]
+            line = h
+        self._line_tx = line
         if self._tape_rows.size:
-            heard = h[self._tape_rows]
-            if self._tape_gate.size:
-                heard[self._tape_gate] *= self._mic[self._tape_rows[self._tape_gate], None]
-            self._tape_put(heard)
+            self._tape_put(line[self._tape_rows])
         if self._listeners:
-            self._listen(h, end)
+            self._listen(line, end)
         for ch in list(self.collecting):
-            self.lines[ch].hear(h[ch])
-        for ch, echo in self._echo.items():
-            if ch not in self._echo_off:
-                self._echo_next[ch] = echo(h[ch])
+            self.lines[ch].hear(line[ch])
+        if self._echoes:
+            chans = self._echoes.channels
+            self._echo_next[chans] = self._echoes(line[chans])
+            if self._echo_off:
+                self._echo_next[list(self._echo_off)] = 0.0
 
     def _pace(self, until: int) -> None:
         if self._wall0 is None:
@@ -402,6 +454,7 @@ class SimBoard(Board):
     def set_mic(self, channel: int, on: bool) -> None:
         """Connect or cut a station phone's microphone (its hook)."""
         self._mic[channel] = 1.0 if on else 0.0
+        self._muted = np.flatnonzero(self._mic == 0.0)
 
     # -- what the far ends heard --------------------------------------------------------------
 
@@ -432,9 +485,16 @@ class SimBoard(Board):
         self._tape = np.zeros((len(rows), blocks, self.block), np.int16)
         self._tape_blocks = 0
 
-    def _tape_put(self, heard: F32) -> None:
+    def _tape_put(self, heard: npt.NDArray[Any]) -> None:
         slot = self._tape_blocks % self._tape.shape[1]
-        self._tape[:, slot, :] = np.clip(np.rint(heard), -32768, 32767)
+        if heard.dtype == np.int16:
+            self._tape[:, slot, :] = heard
+        else:
+            self._tape[:, slot, :] = np.clip(np.rint(heard), -32768, 32767)
+        # A phone on hook hears nothing.
+        deaf = self._tape_gate & (self._mic[self._tape_rows] == 0.0)
+        if deaf.any():
+            self._tape[deaf, slot, :] = 0
         self._tape_blocks += 1
 
     def heard(self, channel: int, start: float = 0.0, end: float | None = None) -> I16:
@@ -532,13 +592,14 @@ class SimBoard(Board):
             if not -40.0 <= level_db <= 20.0:
                 raise CommandError(channel, "impair", f"level_db must be -40..20, got {level_db}")
             self._level[channel] = 10.0 ** (level_db / 20.0)
+            self._levelled = np.flatnonzero(self._level != 1.0)
         if noise_dbm0 is not None:
             sigma = sine_amplitude(noise_dbm0) / np.sqrt(2.0)
             self._noise[channel] = sigma
             self._noisy = np.flatnonzero(self._noise > 0.0)
         if echo is not None:
             path = echo if isinstance(echo, EchoPath) else EchoPath(**echo)
-            self._echo[channel] = _Echo(path.response(self.fs, self.rng))
+            self._echoes.set(channel, path.response(self.fs, self.rng))
 
     def replay(
         self,
@@ -661,6 +722,7 @@ class SimBoard(Board):
     def _set_gain(self, channel: int, rx_db: float, tx_db: float) -> None:
         self._rx_gain[channel] = 10.0 ** (rx_db / 20.0)
         self._tx_gain[channel] = 10.0 ** (tx_db / 20.0)
+        self._tx_unity = bool(np.all(self._tx_gain == 1.0))
 
     def _echo_canceller(self, channel: int, on: bool) -> None:
         if on:

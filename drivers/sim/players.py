@@ -80,6 +80,7 @@ class Players:
         self._start = np.zeros(0, np.int64)
         self._loop = np.zeros(0, bool)
         self._gain = np.zeros(0, np.float32)
+        self._changed()
 
     def __len__(self) -> int:
         return int(self._ids.size)
@@ -103,6 +104,7 @@ class Players:
         self._start = np.append(self._start, at)
         self._loop = np.append(self._loop, loop)
         self._gain = np.append(self._gain, np.float32(gain))
+        self._changed()
         return pid
 
     def stop(self, *pids: int) -> None:
@@ -123,15 +125,33 @@ class Players:
         (``(channels, block)``), then drop the plays that have ended."""
         if not self._ids.size:
             return
-        rel = (t0 - self._start)[:, None] + self._ramp
-        length = self._len[:, None]
-        live = (rel >= 0) & (self._loop[:, None] | (rel < length))
-        idx = np.where(self._loop[:, None], rel % length, np.clip(rel, 0, length - 1))
-        samples = self.bank.flat[self._off[:, None] + idx]
-        samples *= live
-        samples *= self._gain[:, None]
-        np.add.at(out, self._ch, samples)
-        done = ~self._loop & (t0 + self._ramp.size - self._start >= self._len)
+        block = self._ramp.size
+        first = t0 - self._start
+        pos = np.where(self._loop, first % self._len, first)
+        # Most plays are under way and stay inside their clip for the whole block: for
+        # them the block is one gather. The few starting, ending or wrapping go the long way.
+        whole = (first >= 0) & (pos + block <= self._len)
+        if whole.all():
+            samples = self.bank.flat[(self._off + pos)[:, None] + self._ramp]
+        else:
+            samples = np.empty((self._ids.size, block), np.float32)
+            w = np.flatnonzero(whole)
+            samples[w] = self.bank.flat[(self._off[w] + pos[w])[:, None] + self._ramp]
+            p = np.flatnonzero(~whole)
+            rel = first[p, None] + self._ramp
+            length = self._len[p, None]
+            loop = self._loop[p, None]
+            live = (rel >= 0) & (loop | (rel < length))
+            idx = np.where(loop, rel % length, np.clip(rel, 0, length - 1))
+            samples[p] = self.bank.flat[self._off[p, None] + idx] * live
+        if not self._unity:
+            samples *= self._gain[:, None]
+        for rows, chans in self._groups:
+            if rows is None:
+                out[chans] += samples
+            else:
+                out[chans] += samples[rows]
+        done = ~self._loop & (first + block >= self._len)
         if done.any():
             self._keep(~done)
 
@@ -139,3 +159,23 @@ class Players:
         self._ids, self._ch, self._off = self._ids[mask], self._ch[mask], self._off[mask]
         self._len, self._start = self._len[mask], self._start[mask]
         self._loop, self._gain = self._loop[mask], self._gain[mask]
+        self._changed()
+
+    def _changed(self) -> None:
+        """Regroup the plays so that each group adds into distinct channels: fancy-index
+        addition drops repeats, so the k-th play of every channel goes in group k."""
+        self._unity = bool(np.all(self._gain == 1.0))
+        ch = self._ch
+        if np.unique(ch).size == ch.size:
+            self._groups: list[tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.int64]]] = [
+                (None, ch)
+            ]
+            return
+        order = np.argsort(ch, kind="stable")
+        sorted_ch = ch[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_ch)) + 1]
+        rank = np.arange(ch.size) - np.repeat(starts, np.diff(np.r_[starts, ch.size]))
+        self._groups = []
+        for k in range(int(rank.max()) + 1):
+            rows = order[rank == k]
+            self._groups.append((rows, ch[rows]))

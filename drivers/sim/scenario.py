@@ -351,10 +351,15 @@ def load_scenario(scenario: str | Path | Mapping[str, Any]) -> Scenario:
         if isinstance(rep.events, str):
             events = base / rep.events
             need(events.is_file(), ("replays", i, "events"), f"file {rep.events!r} not found")
+            if events.is_file():
+                load_replay_events(events)  # checked now, not when applied; errors name it
         else:
             events = rep.events
             if events is not None:
-                load_replay_events(events, _sublocated(located, ("replays", str(i))))
+                try:
+                    load_replay_events(events, _sublocated(located, ("replays", str(i))))
+                except ConfigFileError as exc:
+                    problems += [(n, f"replays.{i}.{key}", why) for n, key, why in exc.problems]
         out.actions.append(_replay_action(rep, path, events))
     if problems:
         raise ConfigFileError(located.source, problems)
