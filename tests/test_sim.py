@@ -628,6 +628,18 @@ def test_one_failing_channel_does_not_disturb_the_others() -> None:
         assert level_dbm0(host.received(0)[-FS // 4 :]) == pytest.approx(-10, abs=0.3)
 
 
+def test_span_alarms_are_reported_per_channel() -> None:
+    with SimBoard(trunks=2, stations=1) as b:
+        b.advance(0.1)
+        b.alarm("red")
+        b.alarm("red", active=False, channels=[1])
+        assert [(e.channel, e.kind, e.active) for e in b.events()] == [
+            (0, "red", True),
+            (1, "red", True),
+            (1, "red", False),
+        ]
+
+
 def test_a_script_a_caller_cannot_do_is_refused_before_it_starts() -> None:
     with SimBoard(trunks=1, stations=1) as b:
         with pytest.raises(ScriptError, match="step 2 \\(LiftHandset\\)"):

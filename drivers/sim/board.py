@@ -37,7 +37,7 @@ from scipy import signal as sps
 
 from boardcc.drivers.board import Board, Capabilities, ChannelInfo, ChannelKind
 from boardcc.drivers.errors import BoardConfigError, CommandError
-from boardcc.drivers.events import ChannelFault, LineEvent, OffHook, OnHook
+from boardcc.drivers.events import Alarm, ChannelFault, LineEvent, OffHook, OnHook
 from boardcc.drivers.sim.exchange import Callee, CallerIdSpec, LineState, TrunkLine
 from boardcc.drivers.sim.phone import DeskPhone
 from boardcc.drivers.sim.players import Bank, Players
@@ -653,6 +653,13 @@ class SimBoard(Board):
     def repair(self, channel: int) -> None:
         """Undo `fail`."""
         self._failed.pop(channel, None)
+
+    def alarm(self, kind: str, active: bool = True, channels: Sequence[int] | None = None) -> None:
+        """Raise (or clear) a span alarm, e.g. an E1 ``"red"`` alarm, on `channels` (default:
+        every trunk), as a card reports it: one `Alarm` event per channel."""
+        for ch in self.of_kind(ChannelKind.TRUNK) if channels is None else channels:
+            self._check_channel(ch)
+            self._emit(Alarm(ch, self.now, kind, active))
 
     def advance(self, seconds: float, tx: npt.ArrayLike | None = None) -> list[LineEvent]:
         """Run the board for `seconds` with the host sending `tx` (default silence) every
