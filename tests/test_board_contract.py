@@ -111,6 +111,14 @@ def run(board: Board, blocks: int, tx: np.ndarray | None = None) -> tuple[np.nda
     return np.concatenate(rx, axis=1), events
 
 
+def answered_trunk(rig: Rig) -> None:
+    """Ring the rig's trunk, answer it, and forget the events so far."""
+    rig.ring_trunk()
+    run(rig.board, 60)
+    rig.board.offhook(rig.trunk)
+    rig.board.events()
+
+
 def test_channels_and_capabilities(rig: Rig) -> None:
     b = rig.board
     assert len(b) == len(b.channels) > 0
@@ -178,10 +186,7 @@ def test_a_station_phone_going_off_and_on_hook(rig: Rig) -> None:
 
 def test_audio_both_ways_on_a_trunk(rig: Rig) -> None:
     b = rig.board
-    rig.ring_trunk()
-    run(b, 60)
-    b.offhook(rig.trunk)
-    b.events()
+    answered_trunk(rig)
     rig.far_sends(rig.trunk, tone(1000, 1.0))
     tx = np.zeros((len(b), 8000), np.int16)
     tx[rig.trunk] = tone(600, 1.0)
@@ -218,10 +223,7 @@ def test_gains_are_range_checked(rig: Rig) -> None:
 
 def test_a_failing_channel_leaves_the_others_alone(rig: Rig) -> None:
     b = rig.board
-    rig.ring_trunk()
-    run(b, 60)
-    b.offhook(rig.trunk)
-    b.events()
+    answered_trunk(rig)
     rig.lift_phone()
     rig.far_sends(rig.station, tone(1000, 1.0))
     rig.break_channel(rig.trunk)
