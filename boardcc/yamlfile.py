@@ -9,7 +9,7 @@ accepts, are refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -118,19 +118,68 @@ def validate(model: type[M], located: Located, *, at: Iterable[object] = ()) -> 
     data: Any = located.data
     for p in at:
         data = data[p]
+    if data is None:
+        data = {}
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        found: dict[Key, list[str]] = {}
+        union_errors: dict[Key, list[Key]] = {}
         for err in exc.errors():
-            loc = (*prefix, *(str(p) for p in err["loc"] if not _is_union_tag(p)))
-            problems.append((located.line(loc), ".".join(loc), _reason(err)))
+            loc, union_at = _in_data(err, data)
+            found.setdefault(loc, []).append(_reason(err))
+            if union_at is not None:
+                union_errors.setdefault(union_at, []).append(loc)
+        for at_union, locs in union_errors.items():
+            # A member that got inside the value says what is wrong there; the members whose
+            # type the value plainly is not ("should be a valid string") are no news then.
+            if any(len(loc) > len(at_union) for loc in locs) and at_union in found:
+                found[at_union] = [r for r in found[at_union] if not _is_type_error(r)]
+        problems = []
+        for loc, reasons in found.items():
+            key = (*prefix, *loc)
+            if reasons:
+                problems.append((located.line(key), ".".join(key), _one_of(reasons)))
         raise ConfigFileError(located.source, problems) from None
 
 
-def _is_union_tag(part: object) -> bool:
-    # pydantic adds the tried union member or a validator name to `loc`
-    return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+def _in_data(err: Any, data: Any) -> tuple[Key, Key | None]:
+    """The part of an error's `loc` that is a key path in the data, and where a union
+    member's name was dropped from it (pydantic puts the member it tried in `loc`:
+    ``"Agent"``, ``"str"``, ``"list[int]"``, ``"function-after[...]"``)."""
+    loc = list(err["loc"])
+    path: list[str] = []
+    union_at: Key | None = None
+    node = data
+    for k, part in enumerate(loc):
+        if isinstance(node, Mapping):
+            match = [key for key in node if str(key) == str(part)]
+            if match:
+                path.append(str(part))
+                node = node[match[0]]
+                continue
+            if k == len(loc) - 1 and err.get("type") == "missing":
+                path.append(str(part))
+                continue
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(str(part))
+            node = node[part]
+            continue
+        if union_at is None:
+            union_at = tuple(path)
+    return tuple(path), union_at
+
+
+def _is_type_error(reason: str) -> bool:
+    return reason.startswith(("Input should be a valid ", "Input should be a dictionary"))
+
+
+def _one_of(reasons: list[str]) -> str:
+    """Several complaints at one key (a value no union member takes) as one reason."""
+    unique = list(dict.fromkeys(reasons))
+    if len(unique) > 1 and all(r.startswith("Input should be ") for r in unique):
+        return " or ".join([unique[0], *(r.removeprefix("Input should be ") for r in unique[1:])])
+    return "; ".join(unique)
 
 
 def _reason(err: Any) -> str:
