@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Sets up everything boardcc needs on a fresh Debian/Ubuntu machine, once: the system
 # packages (libsndfile for audio files, espeak-ng for the talk-off corpus the tests build,
-# libspandsp and libspeexdsp for the side-by-side benchmarks), a virtual environment in .venv,
-# and boardcc installed into it in editable mode with its development tools. Later runs only
-# check.
+# libspandsp and libspeexdsp for the side-by-side benchmarks, dahdi-source for the DAHDI header
+# the binding is checked against), a virtual environment in .venv, and boardcc installed into
+# it in editable mode with its development tools. Later runs only check, and install boardcc
+# again when its build inputs changed (pyproject.toml, setup.py, the cffi build scripts) or the
+# cffi module that the editable install generates in drivers/dahdi/ is missing.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
-apt_packages=(libsndfile1 espeak-ng libspandsp2 libspeexdsp1 sox)
+apt_packages=(libsndfile1 espeak-ng libspandsp2 libspeexdsp1 sox dahdi-source)
 # Debian splits venv out of the interpreter; only ask for it when it is missing.
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 missing=()
@@ -29,7 +31,11 @@ stamp=.venv/.boardcc-installed
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+stale() {
+    [ ! -f "$stamp" ] || [ ! -f drivers/dahdi/_dahdi_cffi.py ] ||
+        [ -n "$(find pyproject.toml setup.py build_cffi -newer "$stamp" 2>/dev/null)" ]
+}
+if stale; then
     echo "boardcc: installing Python packages into .venv" >&2
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e '.[dev]'

@@ -3,7 +3,8 @@
 `drivers/`, `dsp/` and `gui/` sit at the top of the source tree but must install as
 `boardcc.drivers`, `boardcc.dsp` and `boardcc.gui`, with the tone plans, the IVR flow folder
 and the sample recording as package data, and nothing called `dsp` or `gui` at the top of
-site-packages.
+site-packages. The DAHDI binding's cffi module is generated at build time (setup.py): into the
+wheel, and next to the sources for an editable install.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def test_editable_install_maps_top_level_folders_into_boardcc() -> None:
     assert Path(boardcc.drivers.__file__).parent == ROOT / "drivers"
     assert Path(boardcc.gui.__file__).parent == ROOT / "gui"
     assert boardcc.ivr_flows.FLOWS_DIR == ROOT / "ivr_flows"
+
+
+def test_editable_install_generated_the_dahdi_cffi_module() -> None:
+    import boardcc.drivers.dahdi._dahdi_cffi as generated
+
+    assert Path(generated.__file__) == ROOT / "drivers" / "dahdi" / "_dahdi_cffi.py"
+    assert generated.ffi.sizeof("struct dahdi_params") == 136
 
 
 def test_console_command_runs() -> None:
@@ -68,6 +76,8 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "boardcc/dsp/plans/cn.yaml",
         "boardcc/dsp/py.typed",
         "boardcc/drivers/__init__.py",
+        "boardcc/drivers/dahdi/__init__.py",
+        "boardcc/drivers/dahdi/_dahdi_cffi.py",
         "boardcc/gui/__init__.py",
         "boardcc/ivr_flows/__init__.py",
         "boardcc/samples/line-sample.wav",
@@ -83,6 +93,9 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import boardcc.dsp, boardcc.cli;"
         "assert boardcc.dsp.__file__.startswith(sys.argv[1]), boardcc.dsp.__file__;"
+        "import boardcc.drivers.dahdi._dahdi_cffi as g;"
+        "assert g.__file__.startswith(sys.argv[1]), g.__file__;"
+        "assert g.ffi.sizeof('struct dahdi_params') == 136;"
         "from importlib.resources import files;"
         "sample = files('boardcc') / 'samples' / 'line-sample.wav';"
         "raise SystemExit(boardcc.cli.main(['decode', '--json', str(sample)]))"
