@@ -190,7 +190,7 @@ class _Port:
     broken: bool = False
     echo_accepted: bool = False  # the kernel took DAHDI_ECHOCANCEL_PARAMS on this channel
     echo_name: str | None = None  # attached canceller ("" none), None when sysfs cannot tell
-    held_off_hook: bool = False  # we told DAHDI "off hook": trunk seized, station answered
+    held_off_hook: bool = False  # station: we told DAHDI "off hook" when its phone answered
     ringing: bool = False  # station: our ring cadence runs
     ring_on: bool = False  # trunk: RingOn reported, its RingOff not yet
     voltage_lost: bool = False  # trunk: LineVoltageLost reported, not cleared since
@@ -608,12 +608,10 @@ class DahdiBoard(Board):
 
     def _offhook(self, channel: int) -> None:
         self._hook(channel, Hook.OFFHOOK)
-        self._ports[channel].held_off_hook = True
 
     def _onhook(self, channel: int) -> None:
         port = self._ports[channel]
         self._hook(channel, Hook.ONHOOK)
-        port.held_off_hook = False
         if "red" not in port.alarms:
             # A short drop (a far-end clear) is never followed by "voltage back": the next call
             # starts afresh. A lasting one (red alarm) is, when the battery returns.
