@@ -28,6 +28,8 @@ from boardcc.drivers.events import (
 )
 from boardcc.drivers.sim import steps as st
 from boardcc.drivers.sim.exchange import CALLEE_KINDS, FAR_HANGUP_SIGNALS, Callee, CallerIdSpec
+from boardcc.drivers.sim.party import FAR_END_STEPS, PHONE_STEPS
+from boardcc.dsp import load_plan
 from boardcc.yamlfile import ConfigFileError, Located, load_yaml, validate
 
 if TYPE_CHECKING:
@@ -39,6 +41,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _cadence(v: list[int] | None) -> list[int] | None:
+    if v is not None and (not v or len(v) % 2 or any(ms <= 0 for ms in v)):
+        raise ValueError(f"a cadence is pairs of positive ms (on, off, ...), got {v}")
+    return v
+
+
+def _one_of(value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
 class BoardSection(_Strict):
     trunks: int = Field(4, ge=0, le=4096)
     stations: int = Field(4, ge=0, le=4096)
@@ -46,6 +60,19 @@ class BoardSection(_Strict):
     empty: int = Field(0, ge=0)
     seed: int = 0
     plan: str = "cn"
+
+    @field_validator("plan")
+    @classmethod
+    def _plan(cls, v: str) -> str:
+        load_plan(v)  # a plan that does not load is named here, with its line
+        return v
+
+    @field_validator("records")
+    @classmethod
+    def _records(cls, v: int | list[int]) -> int | list[int]:
+        if isinstance(v, int) and v < 0:
+            raise ValueError(f"records must be >= 0, got {v}")
+        return v
 
 
 class EchoSection(_Strict):
@@ -67,9 +94,10 @@ class LineSection(_Strict):
     @classmethod
     def _signals(cls, v: list[str] | str | None) -> list[str] | str | None:
         for s in [v] if isinstance(v, str) else v or []:
-            if s not in FAR_HANGUP_SIGNALS:
-                raise ValueError(f"{s!r} is not one of {', '.join(FAR_HANGUP_SIGNALS)}")
+            _one_of(s, FAR_HANGUP_SIGNALS)
         return v
+
+    _check_cadence = field_validator("cadence")(_cadence)
 
 
 class CallerIdSection(_Strict):
@@ -90,6 +118,8 @@ class CallSection(_Strict):
     give_up_s: float = Field(60.0, gt=0)
     script: list[Any] = []
 
+    _check_cadence = field_validator("cadence")(_cadence)
+
 
 class CalleeSection(_Strict):
     kind: str = "answer"
@@ -100,9 +130,7 @@ class CalleeSection(_Strict):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        if v not in CALLEE_KINDS:
-            raise ValueError(f"{v!r} is not one of {', '.join(CALLEE_KINDS)}")
-        return v
+        return _one_of(v, CALLEE_KINDS)
 
 
 class AutoAnswerSection(_Strict):
@@ -187,8 +215,15 @@ def _step(name: str, value: Any, base: Path) -> st.Step:
 STEP_NAMES = sorted({*_BARE, "wait", "press", "dial", "speak"})
 
 
-def parse_steps(raw: Sequence[Any], located: Located, path: tuple[object, ...]) -> list[st.Step]:
-    """Steps from their YAML form; errors name the line of the offending step."""
+ROLE_STEPS = {"caller": FAR_END_STEPS, "callee": FAR_END_STEPS, "phone": PHONE_STEPS}
+
+
+def parse_steps(
+    raw: Sequence[Any], located: Located, path: tuple[object, ...], role: str
+) -> list[st.Step]:
+    """Steps from their YAML form for a ``"caller"``, ``"callee"`` or ``"phone"``; errors
+    name the line of the offending step, including a step that party cannot take."""
+    allowed = ROLE_STEPS[role]
     out: list[st.Step] = []
     problems: list[tuple[int, str, str]] = []
     base = Path(located.source).parent
@@ -197,17 +232,21 @@ def parse_steps(raw: Sequence[Any], located: Located, path: tuple[object, ...]) 
         key = ".".join(str(p) for p in where)
         try:
             if isinstance(item, str):
+                name = item
                 make = _BARE.get(item)
                 if make is None:
                     raise ValueError(f"unknown step {item!r}; steps are: {', '.join(STEP_NAMES)}")
-                out.append(make())
+                step = make()
             elif isinstance(item, Mapping) and len(item) == 1:
                 ((name, value),) = item.items()
                 if name not in STEP_NAMES:
                     raise ValueError(f"unknown step {name!r}; steps are: {', '.join(STEP_NAMES)}")
-                out.append(_step(str(name), value, base))
+                step = _step(str(name), value, base)
             else:
                 raise ValueError("a step is a word (hang_up) or one key and its value (wait: 2)")
+            if type(step).__name__ not in allowed:
+                raise ValueError(f"{name} is not something a {role} can do")
+            out.append(step)
         except (TypeError, ValueError) as exc:
             problems.append((located.line(where), key, str(exc)))
     if problems:
@@ -248,9 +287,7 @@ class _ReplayEvent(_Strict):
     @field_validator("event")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in REPLAY_EVENTS:
-            raise ValueError(f"{v!r} is not one of {', '.join(REPLAY_EVENTS)}")
-        return v
+        return _one_of(v, list(REPLAY_EVENTS))
 
 
 class _ReplayEvents(_Strict):
@@ -308,6 +345,11 @@ def load_scenario(scenario: str | Path | Mapping[str, Any]) -> Scenario:
         if not cond:
             problems.append((located.line(path), ".".join(map(str, path)), reason))
 
+    records = spec.board.records
+    tapped = list(range(records)) if isinstance(records, int) else records
+    for k, r in enumerate(tapped):
+        where = ("board", "records") if isinstance(records, int) else ("board", "records", k)
+        need(0 <= r < trunks, where, f"trunk {r} does not exist (the board has {trunks})")
     for ch, line in spec.lines.items():
         need(0 <= ch < trunks + stations, ("lines", ch), f"no trunk or station {ch}")
         out.actions.append(_line_action(ch, line))
@@ -317,12 +359,12 @@ def load_scenario(scenario: str | Path | Mapping[str, Any]) -> Scenario:
             need(raw in CALLEE_KINDS, ("directory", number), f"{raw!r} is not a callee kind")
             callee = Callee(raw) if raw in CALLEE_KINDS else Callee()
         else:
-            script = parse_steps(raw.script, located, ("directory", number, "script"))
+            script = parse_steps(raw.script, located, ("directory", number, "script"), "callee")
             callee = Callee(raw.kind, raw.rings, tuple(script), raw.greeting_s)
         out.actions.append(lambda b, n=number, c=callee: b.directory.__setitem__(n, c))
     for i, call in enumerate(spec.calls):
         need(call.trunk < trunks, ("calls", i, "trunk"), f"no trunk {call.trunk}")
-        script = parse_steps(call.script, located, ("calls", i, "script"))
+        script = parse_steps(call.script, located, ("calls", i, "script"), "caller")
         cid: CallerIdSpec | None = None
         if isinstance(call.caller_id, str):
             cid = CallerIdSpec(number=call.caller_id)
@@ -335,11 +377,13 @@ def load_scenario(scenario: str | Path | Mapping[str, Any]) -> Scenario:
     for ch, phone in spec.phones.items():
         need(trunks <= ch < trunks + stations, ("phones", ch), f"channel {ch} is not a station")
         if phone.auto_answer is not None:
-            talk = parse_steps(phone.auto_answer.talk, located, ("phones", ch, "auto_answer"))
+            talk = parse_steps(
+                phone.auto_answer.talk, located, ("phones", ch, "auto_answer", "talk"), "phone"
+            )
             after = phone.auto_answer.after_rings
             out.actions.append(lambda b, c=ch, a=after, t=talk: b.phone(c).auto_answer(a, t))
         for k, entry in enumerate(phone.scripts):
-            run = parse_steps(entry.steps, located, ("phones", ch, "scripts", k, "steps"))
+            run = parse_steps(entry.steps, located, ("phones", ch, "scripts", k, "steps"), "phone")
             out.actions.append(
                 lambda b, c=ch, s=run, at=entry.at: b.phone(c).run(s, round(at * b.fs))
             )

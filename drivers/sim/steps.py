@@ -117,6 +117,14 @@ class Press(Step):
     off_ms: float | None = None
     level_dbm0: float = -8.0
 
+    def __post_init__(self) -> None:
+        keys = self.digits.replace(" ", "")
+        if not keys:
+            raise ValueError("press needs at least one key")
+        bad = [k for k in keys if k.upper() not in "0123456789*#ABCD,"]
+        if bad:
+            raise ValueError(f"not a telephone key: {bad[0]!r} in {self.digits!r}")
+
     def run(self, party: Party) -> StepRun:
         length = party.press(self)
         yield Until(party.now + length)
