@@ -196,7 +196,8 @@ class SimBoard(Board):
     epoch : datetime
         Wall-clock time at sample 0, for caller-ID dates.
     scenario : str or Path, optional
-        A scenario file to load (its ``board:`` section gives defaults for the above).
+        A scenario file to load; its ``board:`` section sets trunks, stations, records,
+        empty, seed and plan, over the arguments given here.
     """
 
     backend = "sim"
