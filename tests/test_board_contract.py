@@ -7,6 +7,7 @@ runs over every rig.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -25,9 +26,12 @@ from boardcc.drivers import (
     OnHook,
     RingOn,
 )
+from boardcc.drivers.dahdi import DahdiBoard
+from boardcc.drivers.dahdi.constants import Sig
 from boardcc.drivers.sim import SimBoard
 from boardcc.dsp import level_dbm0
 from boardcc.dsp.signals import sines
+from tests.dahdi_fake_kernel import FakeDahdiKernel
 
 
 class Rig(Protocol):
@@ -75,13 +79,38 @@ class SimRig:
         self.board.fail(channel)
 
 
-RIGS: dict[str, type] = {"sim": SimRig}
-try:
-    from tests.dahdi_fake_kernel import DahdiRig
+class DahdiRig:
+    """The DAHDI backend on its fake kernel: trunks on DAHDI channels 1-2, stations on 3-4."""
 
-    RIGS["dahdi"] = DahdiRig
-except ImportError:  # the DAHDI backend's rig lives with its fake kernel
-    pass
+    def __init__(self) -> None:
+        card = {1: Sig.FXSKS, 2: Sig.FXSKS, 3: Sig.FXOKS, 4: Sig.FXOKS}
+        self.kernel = FakeDahdiKernel(card)
+        self.board = DahdiBoard(channels="1-4", transport=self.kernel)
+        self.trunk, self.station = 0, 2
+
+    def _dahdi(self, channel: int) -> int:
+        return channel + 1
+
+    def ring_trunk(self) -> None:
+        self.kernel.ring(self._dahdi(self.trunk), True)
+
+    def lift_phone(self) -> None:
+        self.kernel.phone_hook(self._dahdi(self.station), True)
+
+    def hang_phone(self) -> None:
+        self.kernel.phone_hook(self._dahdi(self.station), False)
+
+    def far_sends(self, channel: int, samples: np.ndarray) -> None:
+        self.kernel.feed(self._dahdi(channel), samples)
+
+    def far_heard(self, channel: int) -> np.ndarray:
+        return self.kernel.heard(self._dahdi(channel))
+
+    def break_channel(self, channel: int) -> None:
+        self.kernel.fail(self._dahdi(channel), errno.EIO)
+
+
+RIGS: dict[str, type] = {"sim": SimRig, "dahdi": DahdiRig}
 
 
 @pytest.fixture(params=sorted(RIGS))

@@ -81,6 +81,7 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "boardcc/gui/__init__.py",
         "boardcc/ivr_flows/__init__.py",
         "boardcc/samples/line-sample.wav",
+        "boardcc/samples/scenario-demo.yaml",
     ):
         assert expected in names, expected
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
