@@ -40,10 +40,10 @@ from boardcc.drivers.errors import BoardConfigError, CommandError
 from boardcc.drivers.events import Alarm, ChannelFault, LineEvent, OffHook, OnHook
 from boardcc.drivers.sim.exchange import Callee, CallerIdSpec, LineState, TrunkLine
 from boardcc.drivers.sim.phone import DeskPhone
-from boardcc.drivers.sim.players import Bank, Players
 from boardcc.drivers.sim.sounds import Sounds
 from boardcc.drivers.sim.steps import Listen, Step
 from boardcc.dsp import power_dbm0, read_audio, sine_amplitude
+from boardcc.dsp.players import Bank, Players
 
 log = logging.getLogger("boardcc.drivers.sim")
 

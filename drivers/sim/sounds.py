@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
-from boardcc.drivers.sim.players import Bank
 from boardcc.drivers.sim.steps import Press, Speak
 from boardcc.dsp import (
     caller_id_dtmf,
@@ -28,6 +27,7 @@ from boardcc.dsp import (
     read_audio,
     sine_amplitude,
 )
+from boardcc.dsp.players import Bank
 from boardcc.dsp.signals import cadenced, sines
 
 if TYPE_CHECKING:

@@ -1,9 +1,10 @@
 """Clips played into channels, mixed for all channels at once each block.
 
-The simulated far ends (an exchange's tones, a caller's voice and keys, a desk phone's
-microphone) never move audio sample by sample: each sound is a clip stored once in a flat
-bank (a busy tone heard on a thousand lines is one array) and a play is four numbers
-(channel, where its clip sits in the bank, when it starts, whether it loops). Mixing a block
+Prompts and tones the engine sends, and the simulated far ends (an exchange's tones, a
+caller's voice and keys, a desk phone's microphone), never move audio sample by sample:
+each sound is a clip stored once in a flat bank (a busy tone heard on a thousand lines is
+one array) and a play is four numbers (channel, where its clip sits in the bank, when it
+starts, whether it loops). Mixing a block
 is one gather over every active play and one scatter-add into the block, whatever the
 number of channels; Python runs only when a play starts or stops.
 """
