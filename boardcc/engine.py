@@ -113,6 +113,8 @@ class Engine:
         Virtual by default (as fast as the CPU allows).
     store : CdrSink, optional
         Receives every CDR change.
+    start_time : datetime, optional
+        Wall-clock time when the engine starts (default: now; naive means local time).
     """
 
     def __init__(
@@ -122,6 +124,7 @@ class Engine:
         clock: Clock | None = None,
         *,
         store: CdrSink | None = None,
+        start_time: dt.datetime | None = None,
     ) -> None:
         self.config, self.board = config, board
         self.clock: Clock = clock if clock is not None else VirtualClock()
@@ -185,7 +188,9 @@ class Engine:
             queue.SimpleQueue()
         )
         self._stop = threading.Event()
-        self.started_at = dt.datetime.now(dt.UTC)
+        # Wall-clock time at engine time 0: now on a live site; given, on a virtual clock, so
+        # that working hours and CDR times are reproducible.
+        self.started_at = (start_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         self.now = board.now
         self._origin = board.now  # board sample of engine time 0
         self.ticks = 0
@@ -236,7 +241,7 @@ class Engine:
         for e in self.board.events():
             inputs += self._from_line(e)
         for ch, found in self.dsp.process(rx, t0):
-            inputs.append((found.at, ch, found))
+            inputs.append((found.at, ch, self._from_dsp(ch, found)))
         inputs += self._due_timers(t0 + self.block)
         inputs.sort(key=lambda item: item[0])
         for _, ch, event in inputs:
@@ -285,6 +290,17 @@ class Engine:
         elif isinstance(e, HookFlash):
             out = ev.Flash(e.at)
         return [] if out is None else [(e.at, ch, out)]
+
+    def _from_dsp(self, ch: int, found: ev.Event) -> ev.Event:
+        """Busy tone on a trunk in a call is the far end hanging up (where configured);
+        while dialling out it is the callee being busy."""
+        if isinstance(found, ev.BusyTone):
+            machine = self.machines[ch]
+            group = self.group_of.get(ch)
+            signs = set(group.far_end_gone) if group else {"busy", "line_lost"}
+            if "busy" in signs and machine.state in _TALKING:
+                return ev.FarEndGone(found.at, "busy")
+        return found
 
     def _due_timers(self, limit: int) -> list[tuple[int, int, ev.Event]]:
         out: list[tuple[int, int, ev.Event]] = []
@@ -513,7 +529,7 @@ class Engine:
             call.cdr.caller_name,
             extra=self._extra(ch, "incoming", str(self.machines[ch].state), at),
         )
-        rule = routing.inbound_rule(self.config, group, self.wall(at))
+        rule = routing.inbound_rule(self.config, group, self.wall(at).astimezone())
         if rule is None:
             call.cdr.route = "no rule"
             self._end(call, Disposition.REJECTED, HungUpBy.ENGINE, at)
@@ -524,7 +540,11 @@ class Engine:
 
     def _next_step(self, call: Call, at: int) -> None:
         assert call.trunk is not None
-        for kind, value in call.steps or iter(()):
+        while call.steps is not None:
+            step = next(call.steps, None)
+            if step is None:
+                break
+            kind, value = step
             call.step = kind
             call.cdr.route += f": {kind}"
             if kind == "station" and self._ring(call, [self.station_at[str(value)]], at, None):
@@ -536,7 +556,8 @@ class Engine:
                     if self._ring(call, stations, at, ring_s):
                         return
                     continue
-                call.steps = _chain(((("station_for", (s, ring_s)) for s in stations)), call.steps)
+                one_by_one = [("station_for", (s, ring_s)) for s in stations]
+                call.steps = _chain(iter(one_by_one), call.steps)
                 continue
             if kind == "station_for" and self._ring(call, [value[0]], at, value[1]):
                 return
@@ -838,6 +859,14 @@ class Engine:
             "state": state if state is not None else (str(machine.state) if machine else "-"),
             "wall_time": self.wall(at).astimezone(),
         }
+
+
+_TALKING = (
+    TrunkState.WAIT_PLAY,
+    TrunkState.PLAYING,
+    TrunkState.WAIT_STATION,
+    TrunkState.CONNECTED,
+)
 
 
 def _chain(first: Iterator[Any], rest: Iterator[Any] | None) -> Iterator[Any]:
