@@ -24,7 +24,6 @@ from boardcc.drivers.sim import (
     Press,
     SimBoard,
     Speak,
-    WaitSilence,
 )
 from boardcc.dsp import detect_tones, level_dbm0, write_audio
 from boardcc.engine import Engine
