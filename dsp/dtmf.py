@@ -37,8 +37,18 @@ candidates around a window to be known.
 A key press starts after ``min_on_windows`` consecutive hits of the same digit and ends after
 ``min_off_windows`` consecutive fine windows without it; a shorter dropout is bridged, so a
 press is never split in two, and a 40 ms pause always separates two presses. Digits are
-reported when the press ends, with its first and last sample. Per-channel Python runs only
-for channels with hits, once per run of hits.
+reported when the press ends, with its first and last sample.
+
+What it costs
+-------------
+Per block the cost is mostly numpy's fixed cost per call, so the work is laid out to need
+few calls whatever the number of channels: samples wait in one int16 buffer (no copy of the
+history per block); each screened window is turned to float32 and multiplied by the basis
+where it lies; the arrays of the tests keep channels on their last axis, so that no
+reduction runs over a short axis; a window is judged for all the channels near a candidate
+in one pass of about fifty calls; and hits become presses in plain Python over lists, a
+fraction of a microsecond each. See "How the DTMF receiver spends its time" in
+docs/architecture.md for the figures.
 
 References: ITU-T Q.23 (frequencies), Q.24 (reception), ETSI ES 201 235-3.
 """
@@ -56,9 +66,8 @@ from numpy.lib.stride_tricks import as_strided
 from boardcc.dsp.levels import sine_amplitude, sine_power
 from boardcc.dsp.signals import to_int16
 
-I64 = npt.NDArray[np.int64]
-I16 = npt.NDArray[np.int16]
-F32 = npt.NDArray[np.float32]
+#: Candidate marks of one period, by channel; None when no channel has one.
+Marks = list[npt.NDArray[np.bool_] | None]
 
 ROW_FREQS = (697.0, 770.0, 852.0, 941.0)
 COL_FREQS = (1209.0, 1336.0, 1477.0, 1633.0)
@@ -68,10 +77,8 @@ DIGITS = "".join(KEYPAD)
 # Frequency ratios of a note's overtones that a column/row pair could otherwise imitate.
 _OVERTONE_RATIOS = np.array([3 / 2, 5 / 3, 2.0, 5 / 2])
 
-#: Screening windows a window's judgement waits for, and the widest run of screening windows
+
 #: without a candidate (a dropout) inside a press that is still judged in full.
-LOOKAHEAD = 2
-GAP = 2
 
 _DIGIT_POS = {d: (r, c) for r, row in enumerate(KEYPAD) for c, d in enumerate(row)}
 
@@ -100,6 +107,13 @@ class DtmfEvent:
     def duration(self, fs: float = 8000.0) -> float:
         """Length of the press in seconds."""
         return (self.end - self.start) / fs
+
+
+#: Samples are held in a buffer of this many periods (two screening windows each); the
+#: oldest still needed move back to its start when it fills.
+BUFFER_PERIODS = 16
+#: Steps of the table of window gains over a phase error of 0 to pi per hop.
+GAIN_STEPS = 16384
 
 
 class DtmfReceiver:
@@ -159,95 +173,135 @@ class DtmfReceiver:
                 f"min_on_windows and min_off_windows must be >= 1, "
                 f"got {min_on_windows}, {min_off_windows}"
             )
-        self.channels = channels
+        self.channels = channels = int(channels)
         self.fs = float(fs)
-        self.hop = round(51 * fs / 8000.0)
-        self.window = 2 * self.hop
-        freqs = list(ROW_FREQS) + list(COL_FREQS) + [float(f) for f in dial_tone_hz]
-        self._nf = nf = len(freqs)
-        t = np.arange(self.window)[:, None] / fs
-        phase = 2.0 * np.pi * np.asarray(freqs)[None, :] * t
-        self._basis = np.hstack([np.cos(phase), -np.sin(phase)]).astype(np.float32)
-        # Screening looks at the DTMF frequencies only: 16 columns suit BLAS best.
-        self._screen_basis = np.ascontiguousarray(
-            self._basis[:, list(range(8)) + list(range(nf, nf + 8))]
+        self.hop = hop = round(51 * fs / 8000.0)
+        self.window = n = 2 * hop
+        self._period = 2 * n
+        self.min_on = min_on_windows
+        self.min_off = min_off_windows
+        freqs = np.array([*ROW_FREQS, *COL_FREQS, *dial_tone_hz])
+        self._nf = nf = freqs.size
+        phase = 2.0 * np.pi * freqs[None, :] * (np.arange(n)[:, None] / fs)
+        cos, sin = np.cos(phase), -np.sin(phase)
+        # Screening: cosines, then sines, of the DTMF frequencies and then of dial tone.
+        self._screen_basis = np.hstack([cos[:, :8], sin[:, :8], cos[:, 8:], sin[:, 8:]]).astype(
+            np.float32
         )
-        self._dial_basis = np.ascontiguousarray(
-            self._basis[:, [i for i in range(8, nf)] + [i for i in range(nf + 8, 2 * nf)]]
-        )
-        self._min_energy = np.float32(sine_power(min_level_dbm0) * self.window)
-        self._ratio = np.float32(energy_ratio)
+        # Judging: cosine and sine of each frequency side by side, so that the product
+        # reads as one complex64 spectrum per window.
+        self._fine_basis = np.stack([cos, sin], axis=2).reshape(n, 2 * nf).astype(np.float32)
+        # Phase a tone at exactly the nominal frequency advances by between two fine
+        # windows; the spectra of the seven windows judged together are turned back by
+        # it, so that what is left between two windows is the tone's frequency error.
+        advance = np.exp(-2j * np.pi * freqs * hop / fs)
+        self._unturn = (advance[:, None] ** np.arange(7)).astype(np.complex64)[:, :, None]
+
+        # Powers below are |X|^2 of a window's spectrum: a sine of mean square P gives
+        # P n / 2 at its frequency, and P n of energy.
+        self._min_power = np.float32(sine_power(min_level_dbm0) * n * n / 2.0)
+        self._min_energy = np.float32(sine_power(min_level_dbm0) * n)
         # Screening: a screening window is a candidate when its strongest row and column
         # tones together hold 45 % of its energy and each at least 5 %. Any key press
         # long enough to count covers a whole screening window, where even a pair at the
         # edge of the frequency tolerance in noise holds well over half; the windows
-        # around it are reached through the candidate's neighbours (see `_hits`).
-        self._screen_share = np.float32(0.45 * self.window / 2.0)
-        self._screen_each = np.float32(0.05 * self.window / 2.0)
-        self._screen_peak = np.float32(10.0 ** ((relative_peak_db - 1.0) / 10.0))
-        self._rel_peak = np.float32(10.0 ** (relative_peak_db / 10.0))
-        self._normal_twist = np.float32(10.0 ** (normal_twist_db / 10.0))
-        self._reverse_twist = np.float32(10.0 ** (reverse_twist_db / 10.0))
-        f8 = np.asarray(freqs[:8])
-        self._max_offset = freq_tolerance * f8
-        self._nominal = f8
-        self._group_base = np.array([0, 4])
-        # Half-window basis: first-half and second-half parts of the window basis.
-        self._half_basis = np.hstack([self._basis[: self.hop], self._basis[self.hop :]])
-        self._half_offsets = np.arange(-4, 2)
-        # The four fine windows (newest first) behind an evaluation, counted from the
-        # oldest of a candidate's five.
-        self._window_back = np.array([3, 2, 1, 0])[None, :, None]
-        # Phase a tone at exactly the nominal frequency advances by between two windows.
-        self._advance = np.exp(-2j * np.pi * f8 * self.hop / fs)
-        self._hz_per_radian = fs / (2.0 * np.pi * self.hop)
-        self.min_on = min_on_windows
-        self.min_off = min_off_windows
-        # Windows are judged LOOKAHEAD screening windows late, once the candidates around
-        # them are known. Kept from earlier calls: the samples of the last four screening
-        # windows (a judged window's fine windows reach two back), the candidate marks of
-        # the last LOOKAHEAD + GAP windows, and what has not yet made a whole window.
-        self._history = 4 * self.window
-        self._hist = np.zeros((channels, self._history), np.int16)
-        self._pending = np.zeros((channels, 0), np.int16)
-        self._marks = np.zeros((channels, LOOKAHEAD + GAP), bool)
-        self._screened = 0  # screening windows screened
-        # Per-channel press state: the press under way (digit or -1, first window, last
-        # window that hit) and the run of identical hits that may start the next one.
-        self._active = np.full(channels, -1, np.int64)
-        self._press_first = np.zeros(channels, np.int64)
-        self._last_hit = np.zeros(channels, np.int64)
-        self._run_digit = np.full(channels, -1, np.int64)
-        self._run_len = np.zeros(channels, np.int64)
-        self._run_first = np.zeros(channels, np.int64)
-        self._run_last = np.full(channels, -10, np.int64)
+        # around it are reached through the candidate's neighbours (see `_judge`).
+        self._screen_share = np.float32(0.45 * n / 2.0)
+        self._screen_each = np.float32(0.05 * n / 2.0)
+        self._screen_near = np.float32(10.0 ** (-(relative_peak_db - 1.0) / 10.0))
+        self._near = np.float32(10.0 ** (-relative_peak_db / 10.0))
+        # Twist: the row tone times the first, and the column tone times the second, must
+        # reach the other tone.
+        self._twist = np.array(
+            [[[10.0 ** (normal_twist_db / 10.0)]], [[10.0 ** (reverse_twist_db / 10.0)]]],
+            np.float32,
+        )
+        # Per tone: nominal frequency, largest accepted phase error per hop (radians).
+        radians_per_hz = 2.0 * np.pi * hop / fs
+        self._tone_table = np.array([freqs[:8], freq_tolerance * freqs[:8] * radians_per_hz])
+        self._hz_per_radian = 1.0 / radians_per_hz
+        # Window gain of a tone whose phase drifts by a per hop from its nominal frequency's
+        # (a / hop radians per sample): (sin a / (n sin(a / n)))^2, tabulated as its
+        # inverse, at most 10.
+        a = np.linspace(0.0, np.pi, GAIN_STEPS + 1) + 1e-9
+        gain = (np.sin(a) / (n * np.sin(a / n))) ** 2
+        self._inverse_gain = (1.0 / np.maximum(gain, 0.1)).astype(np.float32)
+        self._gain_step = np.float32(GAIN_STEPS / np.pi)
+        self._ratio = np.float32(energy_ratio * n / 2.0)
+        self._dial_ratio = np.float32(energy_ratio)
+        # Overtone ratios and how close a pair may come to them (0.5 %).
+        self._overtones = _OVERTONE_RATIOS[:, None, None]
+        self._overtone_margin = 0.005 * self._overtones
+
+        # Samples as they came, channel by channel; buffer column i holds stream sample
+        # `_origin + i`. The stream starts `_period` samples in, after silence, so that the
+        # first windows judged see zeros before it. One period to spare at the end lets
+        # the screening windows of the last periods be read as whole periods.
+        self._capacity = BUFFER_PERIODS * self._period
+        self._buf = np.zeros((channels, self._capacity + self._period), np.int16)
+        # Fine window v of this view starts at buffer column v * hop.
+        item = self._buf.itemsize
+        self._fine_view = as_strided(
+            self._buf,
+            shape=(channels, (self._buf.shape[1] - n) // hop + 1, n),
+            strides=(self._buf.strides[0], hop * item, item),
+            writeable=False,
+        )
+        self._no_marks = np.zeros((1, channels), bool)
+        self._seven = np.arange(7)[:, None]
+        # Of the seven fine windows judged together, the four behind evaluation e
+        # (fine window 4 j + e), oldest first: (1, window, evaluation, 1).
+        self._back = (np.arange(4)[:, None] + np.arange(4))[None, :, :, None]
+        self._group_base = np.array([0, 4])[:, None, None]
+        self._restart()
+        # Per-channel press state, as Python lists (touched one hit at a time): the
+        # press under way (digit or -1, first window, last window that hit), and the run
+        # of identical hits in consecutive windows that may start the next one.
+        self._active = [-1] * channels
+        self._press_first = [0] * channels
+        self._last_hit = [0] * channels
+        self._run_digit = [-1] * channels
+        self._run_first = [0] * channels
+        self._run_last = [-10] * channels
+        self._holding: set[int] = set()  # channels with a press under way
+
+    def _restart(self) -> None:
+        """Start the streams again at sample 0."""
+        self._buf[:, : self._period] = 0
+        self._origin = -self._period
+        self._end = 0  # samples received
+        self._screened = 0  # periods screened
+        self._judged = 0  # periods judged
+        # Candidate marks of periods `_judged - 1` to `_screened - 1`, each None when no
+        # channel has one.
+        self._marks: Marks = [None]
 
     @property
     def pressed(self) -> dict[int, str]:
         """Digits held down right now, by channel (a press that has started, not ended)."""
-        return {int(ch): DIGITS[self._active[ch]] for ch in np.flatnonzero(self._active >= 0)}
+        return {ch: DIGITS[self._active[ch]] for ch in sorted(self._holding)}
 
     def reset(self, channels: Sequence[int] | None = None) -> None:
         """Forget everything about `channels` (all by default), as if their streams started
         again; a press under way there is dropped without an event. The other channels
         carry on undisturbed, so a line that hangs up can be reset mid-stream."""
         if channels is None:
-            self._hist[:] = 0
-            self._pending = np.zeros((self.channels, 0), np.int16)
-            self._screened = 0
-            rows: slice | list[int] = slice(None)
+            self._restart()
+            rows = list(range(self.channels))
         else:
-            rows = list(channels)
-            self._hist[rows] = 0
-            self._pending[rows] = 0
-        self._marks[rows] = False
-        self._active[rows] = -1
-        self._press_first[rows] = 0
-        self._last_hit[rows] = 0
-        self._run_digit[rows] = -1
-        self._run_len[rows] = 0
-        self._run_first[rows] = 0
-        self._run_last[rows] = -10
+            rows = [int(c) for c in channels]
+            self._buf[rows] = 0
+            for marks in self._marks:
+                if marks is not None:
+                    marks[rows] = False
+        for c in rows:
+            self._active[c] = -1
+            self._press_first[c] = 0
+            self._last_hit[c] = 0
+            self._run_digit[c] = -1
+            self._run_first[c] = 0
+            self._run_last[c] = -10
+            self._holding.discard(c)
 
     def process(self, block: npt.ArrayLike) -> list[DtmfEvent]:
         """Take the next samples, shape ``(channels, n)``; return the presses that ended.
@@ -259,22 +313,26 @@ class DtmfReceiver:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {x.shape}"
             )
-        # Rows of samples must be contiguous: the windows are strided views of them.
-        x = np.ascontiguousarray(to_int16(x))
-        data = np.concatenate([self._pending, x], axis=1) if self._pending.shape[1] else x
-        n = self.window
-        count = data.shape[1] // n
-        used = count * n
-        self._pending = data[:, used:].copy()
-        if count == 0:
-            return []
-        first = self._screened
-        self._screened += count
-        marks = np.concatenate([self._marks, self._screen(data, count, first)], axis=1)
-        self._marks = marks[:, count:]
-        events = self._judge(marks, data[:, :used], first - LOOKAHEAD)
-        events += self._end_quiet(2 * (self._screened - LOOKAHEAD) - 1)
-        events.sort(key=lambda e: (e.end, e.channel))
+        if x.dtype != np.int16:
+            x = to_int16(x)
+        events: list[DtmfEvent] = []
+        done, total = 0, x.shape[1]
+        while True:
+            at = self._end - self._origin
+            take = min(self._capacity - at, total - done)
+            self._buf[:, at : at + take] = x[:, done : done + take]
+            self._end += take
+            done += take
+            events += self._analyse()
+            if done == total:
+                break
+            # Move what is still needed, from the first fine window of the first period
+            # not yet judged, back to the start.
+            keep = (self._judged - 1) * self._period - self._origin
+            self._buf[:, : at + take - keep] = self._buf[:, keep : at + take]
+            self._origin += keep
+        if len(events) > 1:
+            events.sort(key=lambda e: (e.end, e.channel))
         return events
 
     def flush(self) -> list[DtmfEvent]:
@@ -283,31 +341,34 @@ class DtmfReceiver:
         # Silence completes the last partial window, so a press held to the end of the
         # stream is judged up to its last sample.
         events = []
-        if self._pending.shape[1]:
-            pad = self.window - self._pending.shape[1]
-            events = self.process(np.zeros((self.channels, pad), np.int16))
-        ahead = np.zeros((self.channels, LOOKAHEAD), bool)
-        marks = np.concatenate([self._marks, ahead], axis=1)
-        empty = np.zeros((self.channels, 0), np.int16)
-        events += self._judge(marks, empty, self._screened - LOOKAHEAD)
-        events += [self._end(int(c)) for c in np.flatnonzero(self._active >= 0)]
+        partial = self._end % self.window
+        if partial:
+            events = self.process(np.zeros((self.channels, self.window - partial), np.int16))
+        if self._screened > self._judged:
+            # The last period screened, as if none followed; its second window only if
+            # the stream covers it.
+            last_fine = 2 * (self._end // self.window) - 1
+            events += self._judge([*self._marks, None], last_fine)
+        events += [self._end_press(c) for c in sorted(self._holding)]
         events.sort(key=lambda e: (e.end, e.channel))
         self.reset()
         return events
 
-    def _judge(self, marks: npt.NDArray[np.bool_], data: I16, first: int) -> list[DtmfEvent]:
-        """Judge the windows from `first` on whose neighbourhoods `marks` now covers, then
-        debounce the hits; `data` holds the samples from window `first + LOOKAHEAD` on."""
-        count = marks.shape[1] - LOOKAHEAD - GAP
-        hist = self._hist
-        if data.shape[1] >= self._history:
-            self._hist = data[:, data.shape[1] - self._history :].copy()
-        elif data.shape[1]:
-            self._hist = np.concatenate([hist[:, data.shape[1] :], data], axis=1)
-        if not marks.any():  # the usual case: nothing on any line looks like DTMF
+    def _analyse(self) -> list[DtmfEvent]:
+        """Screen the periods whose screening window is now whole, and judge those whose
+        next period is screened."""
+        screened = max(0, (self._end - self.window) // self._period + 1)
+        if screened > self._screened:
+            self._marks += self._screen(self._screened, screened - self._screened)
+            self._screened = screened
+        if screened - 1 <= self._judged:
             return []
-        ch, w, d = self._hits(hist, data, marks, first, count)
-        return self._debounce(ch, w, d) if ch.size else []
+        events = self._judge(self._marks, None)
+        self._marks = self._marks[-2:]
+        self._judged = screened - 1
+        if self._holding:
+            events += self._end_quiet(4 * self._judged - 1)
+        return events
 
     # -- per window: which digit, if any ------------------------------------------------
     #
@@ -317,228 +378,189 @@ class DtmfReceiver:
     # 2 s + 1 is screening window s and fine window 2 s straddles s - 1 and s.
     #
     # Only even screening windows are screened: a press long enough to count (40 ms)
-    # always covers one of them whole. A screening window has its fine windows judged in
-    # full when a candidate is next to it, or when candidates lie on both sides of it no
-    # more than GAP windows away (a dropout inside a press). Within a press every fine
-    # window is judged.
+    # always covers one of them whole. Screening windows 2 j and 2 j + 1 make period j.
+    # A screening window has its fine windows judged in full when a candidate is next to
+    # it, or when candidates lie on both sides of it no more than two windows away (a
+    # dropout inside a press): in periods, window 2 j + 1 when period j or j + 1 has a
+    # candidate, window 2 j when period j has one or both j - 1 and j + 1 do. Period j is
+    # judged once period j + 1 is screened.
 
-    def _screen(self, data: I16, count: int, first: int) -> npt.NDArray[np.bool_]:
-        """Candidate marks, shape (channels, count), for the `count` screening windows in
-        `data`, the first of which has stream index `first`; odd windows are never marked."""
-        nch = self.channels
-        n = self.window
-        j0 = first % 2  # local index of the first even screening window
-        k = (count - j0 + 1) // 2
-        marks = np.zeros((nch, count), bool)
-        if k == 0:
+    def _screen(self, first: int, count: int) -> Marks:
+        """Candidate marks (channels,) of periods `first` ... `first + count - 1`, None for
+        a period where no channel has one."""
+        nch, n, period = self.channels, self.window, self._period
+        a = first * period - self._origin
+        # The screening windows, channel by channel: (channels * count, window).
+        windows = self._buf[:, a : a + count * period].reshape(nch, count, period)[:, :, :n]
+        flat = windows.astype(np.float32).reshape(nch * count, n)
+        sq = np.ascontiguousarray((flat @ self._screen_basis).T)  # (columns, windows)
+        np.square(sq, out=sq)
+        p = (sq[:8] + sq[8:16]).reshape(2, 4, -1)  # tone powers: group, tone, window
+        top = p.max(axis=1)
+        # Each tone must stand out in its group (less strictly than in the full test,
+        # which looks at the same window): speech rarely does, a key press always does.
+        # The top tone is always near itself, so both stand out when two are near in all.
+        near = p >= top[:, None] * self._screen_near
+        maybe = (near.sum(axis=(0, 1)) == 2).nonzero()[0]
+        marks: Marks = [None] * count
+        if maybe.size == 0:
             return marks
-        item = data.itemsize
-        screened = as_strided(
-            data[:, j0 * n :], shape=(nch, k, n), strides=(data.strides[0], 2 * n * item, item)
-        ).astype(np.float32)
-        rows = screened.reshape(nch * k, n)
-        spec = rows @ self._screen_basis
+        rows = flat[maybe]
         energy = np.einsum("ij,ij->i", rows, rows)
-        sq = spec * spec
-        p = sq[:, :8] + sq[:, 8:]  # tone energies, rows then columns
-        top = np.maximum(np.maximum(p[:, 0::4], p[:, 1::4]), np.maximum(p[:, 2::4], p[:, 3::4]))
-        pair = top[:, 0] + top[:, 1]
-        cand = (np.minimum(top[:, 0], top[:, 1]) >= self._screen_each * energy) & (
+        tops = top[:, maybe]
+        # Dial tone under the digits takes a share of the energy: leave it out.
+        rest = energy - sq[16:, maybe].sum(axis=0) * np.float32(2.0 / n)
+        ok = (np.minimum(tops[0], tops[1]) >= self._screen_each * energy) & (
             energy >= self._min_energy
         )
-        share = pair >= self._screen_share * energy
-        # Dial tone under the digits takes a share of the energy: where that may be why
-        # the pair falls short, measure it and leave it out.
-        short = np.flatnonzero(cand & ~share)
-        if short.size and self._dial_basis.shape[1]:
-            dial = rows[short] @ self._dial_basis
-            rest = energy[short] - np.sum(dial * dial, axis=1) * np.float32(2.0 / n)
-            share[short] = pair[short] >= self._screen_share * rest
-        cand &= share
-        # Each tone must also stand out in its group (less strictly than in the full test,
-        # which looks at the same window): speech rarely does, a key press always does.
-        maybe = np.flatnonzero(cand)
-        if maybe.size:
-            group = p[maybe].reshape(-1, 2, 4)
-            near = group * self._screen_peak >= top[maybe][:, :, None]  # the top one, at least
-            cand[maybe] = np.all(np.count_nonzero(near, axis=2) == 1, axis=1)
-        marks[:, j0 : j0 + 2 * k : 2] = cand.reshape(nch, k)
+        ok &= tops[0] + tops[1] >= self._screen_share * rest
+        found = maybe[ok]
+        if found.size:
+            mark = np.zeros((nch, count), bool)
+            mark.ravel()[found] = True
+            for j in set((found % count).tolist()):
+                marks[j] = mark[:, j]
         return marks
 
-    def _hits(
-        self, hist: I16, data: I16, marks: npt.NDArray[np.bool_], first: int, count: int
-    ) -> tuple[I64, I64, I64]:
-        """Channel, fine window index and digit index of every fine window that hits among
-        those of screening windows `first` ... `first + count - 1`, in channel order, then
-        window order. `marks` holds the candidates of windows `first - GAP` to
-        `first + count + LOOKAHEAD`; `hist` the four windows before `data`, which starts at
-        window `first + LOOKAHEAD`."""
-        nch = self.channels
-        n, nf, hop = self.window, self._nf, self.hop
-        lo, hi = GAP, GAP + count
-        near = marks[:, lo - 1 : hi - 1] | marks[:, lo:hi] | marks[:, lo + 1 : hi + 1]
-        before = marks[:, lo - 2 : hi - 2] | marks[:, lo - 1 : hi - 1]
-        after = marks[:, lo + 1 : hi + 1] | marks[:, lo + 2 : hi + 2]
-        judge = near | (before & after)
-        if first < 0:
-            judge[:, : min(-first, count)] = False  # before the stream started
-        ci, si = np.nonzero(judge)
-        if ci.size == 0:
-            return ci, si, si
-        # Each evaluated screening window s gives fine windows 2 s and 2 s + 1, each with
-        # the three fine windows before it (for the phase advance): five fine windows over
-        # the six half-windows (51 samples) h = 2 s - 4 ... 2 s + 1, counted here from the
-        # start of `data`, the first eight of which are in the history. Fine window j is
-        # the sum of half-window j taken as a first half and half-window j + 1 taken as a
-        # second half.
-        half = 2 * (si - LOOKAHEAD)[:, None] + self._half_offsets  # (m, 6)
-        early = half < 0
-        item = data.itemsize
-        halves_in_data = data.shape[1] // hop
-        if halves_in_data:
-            by_half = as_strided(
-                data,
-                shape=(nch, halves_in_data, hop),
-                strides=(data.strides[0], hop * item, item),
-            )
-            rows_new = by_half[ci[:, None], np.maximum(half, 0)]
+    def _judge(self, marks: Marks, last_fine: int | None) -> list[DtmfEvent]:
+        """Judge the periods from `_judged` on, given `marks` from the period before them
+        to the one after; fine windows after `last_fine` are left out."""
+        if all(m is None for m in marks):  # the usual case: nothing looks like DTMF
+            return []
+        n = self.window
+        none = self._no_marks
+        if len(marks) == 3:
+            before, now, after = (none if m is None else m[None, :] for m in marks)
         else:
-            rows_new = np.empty((ci.size, 6, hop), np.int16)
-        ei, ej = np.nonzero(early)
-        if ei.size:
-            rows_new[ei, ej] = hist.reshape(nch, 8, hop)[ci[ei], half[ei, ej] + 8]
-        halves = rows_new.reshape(-1, hop).astype(np.float32)
-        hspec = (halves @ self._half_basis).reshape(ci.size, 6, 2, 2 * nf)
-        henergy = np.einsum("ij,ij->i", halves, halves).reshape(ci.size, 6)
-        fspec = hspec[:, :5, 0] + hspec[:, 1:, 1]  # (m, 5, 2 nf)
-        fenergy = henergy[:, :5] + henergy[:, 1:]
-        # Evaluation e = 2 i + k is fine window 2 s_i + k: fine windows 3 + k (now) back
-        # to k of candidate i.
-        now_spec = fspec[:, 3:5].reshape(2 * ci.size, 2 * nf)
-        now_energy = fenergy[:, 3:5].reshape(-1)
-        chan = np.repeat(ci, 2)
-        fine_q = (2 * (si + first))[:, None] + np.arange(2)
+            stacked = np.stack([none[0] if m is None else m for m in marks])
+            before, now, after = stacked[:-2], stacked[1:-1], stacked[2:]
+        later = now | after  # (periods, channels): second window judged
+        earlier = now | (before & after)  # first window judged
+        ci, pi = later.T.nonzero()  # channel by channel, periods in order
+        m = ci.size
+        if m == 0:
+            return []
+        periods = self._judged + pi
+        # The seven fine windows 4 j - 3 ... 4 j + 3 of period j: the four evaluated
+        # (4 j ... 4 j + 3) and the three before them, each evaluation taking the three
+        # before it for the phase advance.
+        start = 4 * (periods - self._origin // self._period) - 4
+        rows = self._fine_view[ci, start + self._seven].astype(np.float32)  # (7, pairs, n)
+        spec = rows.reshape(7 * m, n) @ self._fine_basis
+        z = np.ascontiguousarray(spec.view(np.complex64).T).reshape(self._nf, 7, m)
+        power = np.abs(z)
+        np.square(power, out=power)
+        now_rows = rows[3:].reshape(4 * m, n)
+        energy = np.einsum("ij,ij->i", now_rows, now_rows).reshape(4, m)
 
-        sq = now_spec * now_spec
-        now = (sq[:, :8] + sq[:, nf : nf + 8]).reshape(-1, 2, 4)  # (evaluation, group, tone)
-        best = now.argmax(axis=2)  # (evaluation, group): row, column
-        ordered = np.sort(now, axis=2)
-        top = ordered[:, :, 3] * np.float32(2.0 / n)
-        ok = np.all(top >= self._min_energy, axis=1)
-        ok &= np.all(ordered[:, :, 3] >= self._rel_peak * ordered[:, :, 2], axis=1)
+        # Checks, each (evaluation, pair); an evaluation hits when all hold.
+        checks = np.empty((9, 4, m), bool)
+        tones = power[:8, 3:].reshape(2, 4, 4, m)  # group, tone, evaluation, pair
+        top = tones.max(axis=1)
+        np.greater_equal(top, self._min_power, out=checks[0:2])
+        near = tones >= top[:, None] * self._near
+        np.equal(near.sum(axis=(0, 1)), 2, out=checks[2])
+        checks[3] = True
+        checks[3, :2] = earlier[pi, ci]
+        if last_fine is not None:
+            checks[3] &= 4 * periods + np.arange(4)[:, None] <= last_fine
 
         # The other tone of the pair leaks into each detector a little and beats with it,
         # so a single window misjudges both level and phase by up to a dB and a few Hz.
         # Frequency (from the phase advance between windows) and twist are therefore
         # taken over the last four fine windows.
-        fr = best + self._group_base  # (evaluation, 2) frequency indices
-        cand = np.repeat(np.arange(ci.size), 2)[:, None, None]
-        back = np.tile(np.arange(2), ci.size)[:, None, None]
-        win = back + self._window_back  # (evaluation, 4, 1): fine windows, newest first
-        z = fspec[cand, win, fr[:, None, :]] + 1j * fspec[cand, win, fr[:, None, :] + nf]
-        advance = np.sum(z[:, :-1] * np.conj(z[:, 1:]), axis=1)
-        level = np.sum(z.real**2 + z.imag**2, axis=1) * (2.0 / n)
-        offset = np.angle(advance * self._advance[fr]) * self._hz_per_radian
-        ok &= np.all(np.abs(offset) <= self._max_offset[fr], axis=1)
+        best = tones.argmax(axis=1)  # (group, evaluation, pair)
+        tone = best + self._group_base
+        z *= self._unturn
+        at = (tone[:, None], self._back, np.arange(m))  # group, window, evaluation, pair
+        zs = z[at]
+        turn = (zs[:, 1:] * zs[:, :-1].conj()).sum(axis=1)
+        angle = np.arctan2(turn.imag, turn.real)  # phase error per hop, radians
+        error = np.abs(angle)
+        nominal, tolerance = self._tone_table[:, tone]
+        np.less_equal(error, tolerance, out=checks[4:6])
         # A musical note and its overtones stand in simple ratios; a DTMF pair, even with
         # both tones 1.5 % off, stays more than 1 % away from these.
-        ratio = (self._nominal[fr[:, 1]] + offset[:, 1]) / (self._nominal[fr[:, 0]] + offset[:, 0])
-        ok &= np.all(np.abs(ratio[:, None] / _OVERTONE_RATIOS - 1.0) > 0.005, axis=1)
-
+        f = nominal + angle * self._hz_per_radian
+        ratio = f[1] / f[0]
+        np.all(np.abs(ratio - self._overtones) > self._overtone_margin, axis=0, out=checks[6])
         # Undo what the window's response costs a tone that is off its nominal frequency,
         # so that a tone 1.5 % off weighs as much as a true one in the ratio and twist.
-        x = np.pi * offset / self.fs + 1e-9
-        gain = np.maximum((np.sin(n * x) / (n * np.sin(x))) ** 2, 0.1)
-        level /= gain
-        ok &= level[:, 1] <= self._normal_twist * level[:, 0]
-        ok &= level[:, 0] <= self._reverse_twist * level[:, 1]
-        dial = np.sum(sq[:, 8:nf] + sq[:, nf + 8 :], axis=1) * (2.0 / n)
-        ok &= np.sum(top / gain, axis=1) >= self._ratio * (now_energy - dial)
+        lift = self._inverse_gain[(error * self._gain_step).astype(np.intp)]
+        level = power[at].sum(axis=1) * lift
+        twisted = level * self._twist >= level[::-1]
+        np.logical_and(twisted[0], twisted[1], out=checks[7])
+        # Energy share, dial tone left out.
+        share = energy * self._ratio - power[8:, 3:].sum(axis=0) * self._dial_ratio
+        top *= lift
+        np.greater_equal(top[0] + top[1], share, out=checks[8])
 
-        sel = np.flatnonzero(ok)
-        return chan[sel], fine_q.reshape(-1)[sel], best[sel, 0] * 4 + best[sel, 1]
+        p, e = np.nonzero(checks.all(axis=0).T)
+        if p.size == 0:
+            return []
+        digit = (best[0] * 4 + best[1])[e, p]
+        return self._debounce(ci.tolist(), periods.tolist(), p.tolist(), e.tolist(), digit.tolist())
 
     # -- per channel: from hits to key presses ------------------------------------------
 
-    def _end(self, ch: int) -> DtmfEvent:
+    def _end_press(self, ch: int) -> DtmfEvent:
         """Close the press under way on `ch` and describe it."""
-        start = max(0, (int(self._press_first[ch]) + 1) * self.hop - self.window)
-        end = (int(self._last_hit[ch]) + 1) * self.hop
+        start = max(0, (self._press_first[ch] + 1) * self.hop - self.window)
+        end = (self._last_hit[ch] + 1) * self.hop
         event = DtmfEvent(ch, DIGITS[self._active[ch]], start, end)
         self._active[ch] = -1
+        self._holding.discard(ch)
         return event
 
-    def _debounce(self, ch: I64, w: I64, d: I64) -> list[DtmfEvent]:
-        # Hits come in runs: the same digit in consecutive windows. A channel whose hits in
-        # this block are a single run, either continuing the press under way or with no
-        # press under way, is updated in bulk; that is nearly every channel in every
-        # block. The others go run by run through `_run`, which defines the rules.
-        new_run = np.r_[True, (ch[1:] != ch[:-1]) | (d[1:] != d[:-1]) | (w[1:] != w[:-1] + 1)]
-        runs = np.flatnonzero(new_run)
-        ends = np.r_[runs[1:], ch.size]
-        c, digit, first, last = ch[runs], d[runs], w[runs], w[ends - 1]
-        size = ends - runs
-        alone = np.r_[True, c[1:] != c[:-1]] & np.r_[c[1:] != c[:-1], True]
-        active = self._active[c]
-        idle = alone & (active < 0)
-        going = alone & (active == digit) & (first - self._last_hit[c] <= self.min_off)
-        bulk = idle | going
-
-        cb, db, fb, lb = c[bulk], digit[bulk], first[bulk], last[bulk]
-        extend = (self._run_digit[cb] == db) & (self._run_last[cb] == fb - 1)
-        self._run_len[cb] = np.where(extend, self._run_len[cb], 0) + size[bulk]
-        self._run_first[cb] = np.where(extend, self._run_first[cb], fb)
-        self._run_digit[cb] = db
-        self._run_last[cb] = lb
-        self._last_hit[cb] = np.where(idle[bulk], self._last_hit[cb], lb)
-        begin = idle[bulk] & (self._run_len[cb] >= self.min_on)
-        cs = cb[begin]
-        self._active[cs] = db[begin]
-        self._press_first[cs] = self._run_first[cs]
-        self._last_hit[cs] = lb[begin]
-
-        events: list[DtmfEvent] = []
-        for r in np.flatnonzero(~bulk).tolist():
-            events += self._run(int(c[r]), int(digit[r]), int(first[r]), int(last[r]))
-        return events
-
-    def _run(self, ch: int, d: int, first: int, last: int) -> list[DtmfEvent]:
-        """Hits of digit `d` on channel `ch` in every window from `first` to `last`.
+    def _debounce(
+        self,
+        channel: list[int],
+        period: list[int],
+        pair: list[int],
+        evaluation: list[int],
+        digit: list[int],
+    ) -> list[DtmfEvent]:
+        """Take hits one by one, in channel order and then window order: hit i is of digit
+        `digit[i]` on channel `channel[pair[i]]` in fine window
+        `4 period[pair[i]] + evaluation[i]`.
 
         The rules: a press starts when `min_on` consecutive windows hit the same digit,
         from the first of them; it ends at its last hit once `min_off` windows in a row
         have not hit its digit, or when another digit has hit `min_on` windows in a row.
+        Hits of the digit of the press under way leave the run alone: it only matters
+        to start a press, and any other hit after them starts a new one anyway.
         """
         events = []
-        active = int(self._active[ch])
-        if active >= 0 and first - int(self._last_hit[ch]) > self.min_off:
-            events.append(self._end(ch))
-            active = -1
-        if d == self._run_digit[ch] and first == self._run_last[ch] + 1:
-            self._run_len[ch] += last - first + 1
-        else:
-            self._run_digit[ch] = d
-            self._run_len[ch] = last - first + 1
-            self._run_first[ch] = first
-        self._run_last[ch] = last
-        if active == d:
-            self._last_hit[ch] = last
-        elif self._run_len[ch] >= self.min_on:
-            if active >= 0:  # another digit took over without a pause long enough to see
-                events.append(self._end(ch))
-            self._active[ch] = d
-            self._press_first[ch] = self._run_first[ch]
-            self._last_hit[ch] = last
-        elif active >= 0 and last - int(self._last_hit[ch]) > self.min_off:
-            events.append(self._end(ch))
+        active, last_hit = self._active, self._last_hit
+        run_digit, run_first, run_last = self._run_digit, self._run_first, self._run_last
+        # A run this many windows past its first has hit `min_on` windows.
+        reach, min_off = self.min_on - 1, self.min_off
+        for p, e, d in zip(pair, evaluation, digit, strict=True):
+            ch, q = channel[p], 4 * period[p] + e
+            a = active[ch]
+            if a >= 0 and q - last_hit[ch] > min_off:
+                events.append(self._end_press(ch))
+                a = -1
+            if a == d:  # the press goes on
+                last_hit[ch] = q
+                continue
+            if run_digit[ch] != d or run_last[ch] != q - 1:
+                run_digit[ch] = d
+                run_first[ch] = q
+            run_last[ch] = q
+            if q - run_first[ch] >= reach:
+                if a >= 0:  # another digit took over without a pause long enough to see
+                    events.append(self._end_press(ch))
+                active[ch] = d
+                self._press_first[ch] = run_first[ch]
+                last_hit[ch] = q
+                self._holding.add(ch)
         return events
 
     def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
         """End the presses that have seen `min_off` windows without their digit."""
-        if self._active.max() < 0:
-            return []
-        quiet = (self._active >= 0) & (last_window - self._last_hit >= self.min_off)
-        return [self._end(int(c)) for c in np.flatnonzero(quiet)]
+        last = last_window - self.min_off
+        return [self._end_press(c) for c in sorted(self._holding) if self._last_hit[c] <= last]
 
 
 def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: Any) -> list[DtmfEvent]:
