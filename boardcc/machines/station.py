@@ -165,7 +165,7 @@ class StationMachine(Machine[StationState]):
         return [a.StartTimer("ring", self.settings.soft_dial_answer_s)]
 
     def stop_ring(self, event: e.Event) -> list[a.Action]:
-        return [a.StopRinging(), a.CancelTimer("ring")]
+        return [a.StopRinging()]  # its timer goes when the ringing state is left
 
     def answered(self, event: e.Event) -> list[a.Action]:
         return [a.Notify("answered")]
