@@ -82,6 +82,10 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "boardcc/ivr_flows/__init__.py",
         "boardcc/samples/line-sample.wav",
         "boardcc/samples/scenario-demo.yaml",
+        "boardcc/store/__init__.py",
+        "boardcc/store/migrations/env.py",
+        "boardcc/store/migrations/script.py.mako",
+        "boardcc/store/migrations/versions/0001_calls.py",
     ):
         assert expected in names, expected
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
@@ -112,3 +116,20 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"type": "dtmf", "digit": "1"' in done.stdout
     assert '"name": "busy"' in done.stdout
+
+    # The wheel's own migrations make a CDR database (Alembic finds them as package data).
+    code = (
+        "import sys, pathlib; sys.path.insert(0, sys.argv[1]);"
+        "import boardcc.store, boardcc.store.migrations as m;"
+        "assert m.__file__.startswith(sys.argv[1]), m.__file__;"
+        "store = boardcc.store.CdrStore(pathlib.Path(sys.argv[2]));"
+        "store.start(); assert store.find() == []; store.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(site), str(tmp_path / "cdr.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
