@@ -402,6 +402,8 @@ def test_bad_arguments_are_refused() -> None:
         CdrStore("sqlite:///x.db", batch_size=0)
     with pytest.raises(ValueError, match="retry_initial_s"):
         CdrStore("sqlite:///x.db", retry_initial_s=2.0, retry_max_s=1.0)
+    with pytest.raises(ValueError, match="'OFF'"):
+        CdrStore("sqlite:///x.db", sqlite_synchronous="OFF")  # type: ignore[arg-type]
 
 
 @pytest.fixture

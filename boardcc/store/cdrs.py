@@ -36,7 +36,7 @@ import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 from alembic.util import CommandError
 from sqlalchemy import URL, ColumnElement, Engine, Select, insert, or_, select, update
@@ -53,7 +53,7 @@ from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
 from boardcc.store.database import SqliteSynchronous, display_url, make_engine, upgrade
 from boardcc.store.models import CallRow
 
-__all__ = ["CSV_COLUMNS", "CdrStore", "StoreError"]
+__all__ = ["CSV_COLUMNS", "CdrStore", "StoreError", "as_strings", "describe"]
 
 _log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class CdrStore:
     Raises
     ------
     ValueError
-        For sizes or delays out of range.
+        For sizes or delays out of range, or an unknown `sqlite_synchronous`.
 
     Examples
     --------
@@ -135,6 +135,11 @@ class CdrStore:
         if not 0 < retry_initial_s <= retry_max_s:
             raise ValueError(
                 f"need 0 < retry_initial_s <= retry_max_s, not {retry_initial_s} and {retry_max_s}"
+            )
+        if sqlite_synchronous not in get_args(SqliteSynchronous):
+            raise ValueError(
+                f"sqlite_synchronous must be one of {get_args(SqliteSynchronous)}, "
+                f"not {sqlite_synchronous!r}"
             )
         self._url = url
         self._batch_size = batch_size
@@ -166,7 +171,7 @@ class CdrStore:
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine (for tests and tools; the store needs nobody else to use it).
+        """The SQLAlchemy engine, for tests and tools that read the database directly.
 
         Raises
         ------
