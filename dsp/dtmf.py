@@ -111,8 +111,10 @@ class DtmfEvent:
 
 
 #: Samples are held in a buffer of this many periods (two screening windows each) beyond a
-#: batch; the oldest still needed move back to its start when it fills.
-BUFFER_PERIODS = 16
+#: batch, small enough to stay in cache at 20 ms blocks; the oldest still needed move back
+#: to its start when it fills. It grows to take a longer block whole, up to the most.
+BUFFER_PERIODS = 8
+MOST_BUFFER_PERIODS = 48
 #: Steps of the table of window gains over a phase error of 0 to pi per hop.
 GAIN_STEPS = 16384
 
@@ -196,10 +198,10 @@ class DtmfReceiver:
         self._nf = nf = freqs.size
         phase = 2.0 * np.pi * freqs[None, :] * (np.arange(n)[:, None] / fs)
         cos, sin = np.cos(phase), -np.sin(phase)
-        # Screening: cosines, then sines, of the DTMF frequencies and then of dial tone.
-        self._screen_basis = np.hstack([cos[:, :8], sin[:, :8], cos[:, 8:], sin[:, 8:]]).astype(
-            np.float32
-        )
+        # Screening: cosines, then sines, of the DTMF frequencies and then of dial tone,
+        # the last scaled so that their squares add up to the dial tone's energy.
+        dial = np.sqrt(2.0 / n) * np.hstack([cos[:, 8:], sin[:, 8:]])
+        self._screen_basis = np.hstack([cos[:, :8], sin[:, :8], dial]).astype(np.float32)
         # Judging: cosine and sine of each frequency side by side, so that the product
         # reads as one complex64 spectrum per window.
         self._fine_basis = np.stack([cos, sin], axis=2).reshape(n, 2 * nf).astype(np.float32)
@@ -230,7 +232,8 @@ class DtmfReceiver:
         )
         # Per tone: nominal frequency, largest accepted phase error per hop (radians).
         radians_per_hz = 2.0 * np.pi * hop / fs
-        self._tone_table = np.array([freqs[:8], freq_tolerance * freqs[:8] * radians_per_hz])
+        self._nominal = freqs[:8]
+        self._tolerance = freq_tolerance * freqs[:8] * radians_per_hz
         self._hz_per_radian = 1.0 / radians_per_hz
         # Window gain of a tone whose phase drifts by a per hop from its nominal frequency's
         # (a / hop radians per sample): (sin a / (n sin(a / n)))^2, tabulated as its
@@ -241,24 +244,13 @@ class DtmfReceiver:
         self._gain_step = np.float32(GAIN_STEPS / np.pi)
         self._ratio = np.float32(energy_ratio * n / 2.0)
         self._dial_ratio = np.float32(energy_ratio)
-        # Overtone ratios and how close a pair may come to them (0.5 %).
-        self._overtones = _OVERTONE_RATIOS[:, None, None]
-        self._overtone_margin = 0.005 * self._overtones
-
-        # Samples as they came, channel by channel; buffer column i holds stream sample
-        # `_origin + i`. The stream starts `_period` samples in, after silence, so that the
-        # first windows judged see zeros before it. One period to spare at the end lets
-        # the screening windows of the last periods be read as whole periods.
-        self._capacity = (BUFFER_PERIODS + self._batch) * self._period
-        self._buf = np.zeros((channels, self._capacity + self._period), np.int16)
-        # Fine window v of this view starts at buffer column v * hop.
-        item = self._buf.itemsize
-        self._fine_view = as_strided(
-            self._buf,
-            shape=(channels, (self._buf.shape[1] - n) // hop + 1, n),
-            strides=(self._buf.strides[0], hop * item, item),
-            writeable=False,
+        # Overtone ratios, each widened by 0.5 % either way: a ratio that falls between
+        # the edges of an interval (an odd number of edges below it) is too close.
+        self._overtone_edges = np.sort(
+            np.concatenate([_OVERTONE_RATIOS * 0.995, _OVERTONE_RATIOS * 1.005])
         )
+
+        self._allocate(BUFFER_PERIODS + self._batch)
         self._no_marks = np.zeros((1, channels), bool)
         self._seven = np.arange(7)[:, None]
         # Of the seven fine windows judged together, the four behind evaluation e
@@ -276,6 +268,24 @@ class DtmfReceiver:
         self._run_first = [0] * channels
         self._run_last = [-10] * channels
         self._holding: set[int] = set()  # channels with a press under way
+
+    def _allocate(self, periods: int) -> None:
+        """A buffer of `periods` periods for the samples, empty."""
+        # Samples as they came, channel by channel; buffer column i holds stream sample
+        # `_origin + i`. The stream starts `_period` samples in, after silence, so that the
+        # first windows judged see zeros before it. One period to spare at the end lets
+        # the screening windows of the last periods be read as whole periods.
+        n, hop = self.window, self.hop
+        self._capacity = periods * self._period
+        self._buf = np.zeros((self.channels, self._capacity + self._period), np.int16)
+        # Fine window v of this view starts at buffer column v * hop.
+        item = self._buf.itemsize
+        self._fine_view = as_strided(
+            self._buf,
+            shape=(self.channels, (self._buf.shape[1] - n) // hop + 1, n),
+            strides=(self._buf.strides[0], hop * item, item),
+            writeable=False,
+        )
 
     def _restart(self) -> None:
         """Start the streams again at sample 0."""
@@ -329,23 +339,33 @@ class DtmfReceiver:
             x = to_int16(x)
         events: list[DtmfEvent] = []
         done, total = 0, x.shape[1]
-        while True:
+        while done < total:
             at = self._end - self._origin
+            if at + total - done > self._capacity:
+                at = self._make_room(total - done)
             take = min(self._capacity - at, total - done)
             self._buf[:, at : at + take] = x[:, done : done + take]
             self._end += take
             done += take
             events += self._analyse()
-            if done == total:
-                break
-            # Move what is still needed, from the first fine window of the first period
-            # not yet judged, back to the start.
-            keep = (self._judged - 1) * self._period - self._origin
-            self._buf[:, : at + take - keep] = self._buf[:, keep : at + take]
-            self._origin += keep
         if len(events) > 1:
             events.sort(key=lambda e: (e.end, e.channel))
         return events
+
+    def _make_room(self, wanted: int) -> int:
+        """Move the samples still needed (from the first fine window of the first period
+        not judged) to the start of the buffer, in a larger one if `wanted` more would not
+        fit and the buffer may grow; return where the next sample goes."""
+        keep = (self._judged - 1) * self._period - self._origin
+        held = self._end - self._origin - keep
+        periods = -(-(held + wanted) // self._period)
+        most = MOST_BUFFER_PERIODS + self._batch
+        old = self._buf
+        if periods > self._capacity // self._period and self._capacity < most * self._period:
+            self._allocate(min(periods, most))
+        self._buf[:, :held] = old[:, keep : keep + held]
+        self._origin += keep
+        return held
 
     def flush(self) -> list[DtmfEvent]:
         """End of the streams: judge the windows still waiting, report the presses still
@@ -423,17 +443,20 @@ class DtmfReceiver:
         energy = np.einsum("ij,ij->i", rows, rows)
         tops = top[:, maybe]
         # Dial tone under the digits takes a share of the energy: leave it out.
-        rest = energy - sq[16:, maybe].sum(axis=0) * np.float32(2.0 / n)
+        rest = energy - sq[16:, maybe].sum(axis=0)
         ok = (np.minimum(tops[0], tops[1]) >= self._screen_each * energy) & (
             energy >= self._min_energy
         )
         ok &= tops[0] + tops[1] >= self._screen_share * rest
         found = maybe[ok]
-        if found.size:
-            mark = np.zeros((nch, count), bool)
-            mark.ravel()[found] = True
-            for j in set((found % count).tolist()):
-                marks[j] = mark[:, j]
+        if found.size == 0:
+            return marks
+        mark = np.zeros((nch, count), bool)
+        mark.ravel()[found] = True
+        if count == 1:
+            return [mark[:, 0]]
+        for j in set((found % count).tolist()):
+            marks[j] = mark[:, j]
         return marks
 
     def _judge(self, marks: Marks, last_fine: int | None) -> list[DtmfEvent]:
@@ -486,22 +509,22 @@ class DtmfReceiver:
         best = tones.argmax(axis=1)  # (group, evaluation, pair)
         tone = best + self._group_base
         z *= self._unturn
-        at = (tone[:, None], self._back, np.arange(m))  # group, window, evaluation, pair
-        zs = z[at]
+        # Flat positions in (frequency, window, pair) arrays: group, window, evaluation, pair.
+        at = tone[:, None] * (7 * m) + (self._back * m + np.arange(m))
+        zs = z.ravel()[at]
         turn = (zs[:, 1:] * zs[:, :-1].conj()).sum(axis=1)
         angle = np.arctan2(turn.imag, turn.real)  # phase error per hop, radians
         error = np.abs(angle)
-        nominal, tolerance = self._tone_table[:, tone]
-        np.less_equal(error, tolerance, out=checks[4:6])
+        np.less_equal(error, self._tolerance[tone], out=checks[4:6])
         # A musical note and its overtones stand in simple ratios; a DTMF pair, even with
         # both tones 1.5 % off, stays more than 1 % away from these.
-        f = nominal + angle * self._hz_per_radian
-        ratio = f[1] / f[0]
-        np.all(np.abs(ratio - self._overtones) > self._overtone_margin, axis=0, out=checks[6])
+        f = self._nominal[tone] + angle * self._hz_per_radian
+        below = self._overtone_edges.searchsorted(f[1] / f[0])
+        np.equal(below & 1, 0, out=checks[6])
         # Undo what the window's response costs a tone that is off its nominal frequency,
         # so that a tone 1.5 % off weighs as much as a true one in the ratio and twist.
         lift = self._inverse_gain[(error * self._gain_step).astype(np.intp)]
-        level = power[at].sum(axis=1) * lift
+        level = power.ravel()[at].sum(axis=1) * lift
         twisted = level * self._twist >= level[::-1]
         np.logical_and(twisted[0], twisted[1], out=checks[7])
         # Energy share, dial tone left out.
@@ -509,7 +532,7 @@ class DtmfReceiver:
         top *= lift
         np.greater_equal(top[0] + top[1], share, out=checks[8])
 
-        p, e = np.nonzero(checks.all(axis=0).T)
+        p, e = np.logical_and.reduce(checks, axis=0).T.nonzero()
         if p.size == 0:
             return []
         digit = (best[0] * 4 + best[1])[e, p]
@@ -574,7 +597,8 @@ class DtmfReceiver:
     def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
         """End the presses that have seen `min_off` windows without their digit."""
         last = last_window - self.min_off
-        return [self._end_press(c) for c in sorted(self._holding) if self._last_hit[c] <= last]
+        quiet = [c for c in self._holding if self._last_hit[c] <= last]
+        return [self._end_press(c) for c in sorted(quiet)]
 
 
 def detect_dtmf(x: npt.ArrayLike, *, fs: float = 8000.0, **options: Any) -> list[DtmfEvent]:
