@@ -224,7 +224,23 @@ class Engine:
             self.tick()
 
     def stop(self) -> None:
+        """Ask `run` to return after the tick in progress (safe from any thread)."""
         self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def shutdown(self) -> None:
+        """End every open call (the engine is stopping) and put the lines on hook.
+
+        Their CDRs close with the disposition ``engine_stopped``.
+        """
+        for call in list(self.calls.values()):
+            self._end(call, Disposition.ENGINE_STOPPED, HungUpBy.ENGINE, self.now)
+        for ch, machine in self.machines.items():
+            if machine.state not in (TrunkState.IDLE, TrunkState.LINE_DOWN, StationState.IDLE):
+                self._reset_channel(ch)
 
     def tick(self) -> None:
         """One block: read, detect, dispatch, mix, write."""
@@ -680,7 +696,12 @@ class Engine:
     def dial(self, station: int | str, number: str) -> str:
         """Soft dial (SPEC C2): ring the agent's station; when the agent answers, hunt a
         trunk and dial `number`. Returns the call id."""
-        ch = self.station_at[station] if isinstance(station, str) else station
+        if isinstance(station, str):
+            if station not in self.station_at:
+                raise ValueError(f"no station with extension {station!r} / 没有分机 {station}")
+            ch = self.station_at[station]
+        else:
+            ch = station
         machine = self.machines.get(ch)
         if not isinstance(machine, StationMachine):
             raise ValueError(f"channel {ch} is not a station")
@@ -706,6 +727,9 @@ class Engine:
         if isinstance(machine, TrunkMachine):
             return  # our digits went out; the answer is awaited
         number = data.get("number", "")
+        if not number:  # lifted and left without dialling: busy tone, no call to record
+            self.feed(ch, ev.Refuse(at))
+            return
         call = self._new_call(
             Direction.INTERNAL if number in self.station_at else Direction.OUTBOUND,
             at,

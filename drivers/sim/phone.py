@@ -50,6 +50,7 @@ class DeskPhone(Party):
         self._ring_gen = 0
         self._ring_waits: list[tuple[int, float, int, Callable[[int], None]]] = []
         self._auto: tuple[int, tuple[Step, ...]] | None = None
+        self._auto_waiting = False  # an auto-answer script is waiting for rings
 
     # -- the hook ---------------------------------------------------------------------------
 
@@ -67,6 +68,7 @@ class DeskPhone(Party):
         if self.offhook:
             return
         self.offhook = True
+        self._auto_waiting = False
         self.sim.set_mic(self.channel, True)
         if self.ringing:
             self._stop_ringing()  # ring trip
@@ -112,10 +114,14 @@ class DeskPhone(Party):
             # Started first, so it is already counting when the first ring sounds.
             after, talk = self._auto
             self.run([steps.WaitRing(after), steps.LiftHandset(), *talk], t)
+            self._auto_waiting = True
         self._ring_cycle(self._ring_gen, t)
 
     def stop_ringing(self) -> None:
+        """The board stopped ringing: an agent about to answer does not lift the handset."""
         self._stop_ringing()
+        if self._auto_waiting:
+            self.cancel()
 
     def _stop_ringing(self) -> None:
         self.ringing = False
@@ -144,6 +150,7 @@ class DeskPhone(Party):
     def cancel(self) -> None:
         super().cancel()
         self._ring_waits.clear()
+        self._auto_waiting = False
 
     def wait_rings(self, wait: Rings, resume: object) -> None:
         assert callable(resume)
