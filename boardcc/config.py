@@ -19,9 +19,16 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from boardcc.yamlfile import ConfigFileError, Located, load_yaml, validate
 
@@ -41,6 +48,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _number_in_quotes(v: Any) -> Any:
+    """Refuse a phone number YAML read as an integer: a leading 0 would be lost (or, with
+    only digits 0-7, read as octal), so numbers are written in quotes."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        raise ValueError(f'write numbers in quotes ("8001"): YAML read this one as the integer {v}')
+    return v
+
+
+#: A phone number or extension, written in quotes in YAML.
+NumberText = Annotated[str, BeforeValidator(_number_in_quotes)]
+
+
 class BoardSection(_Strict):
     backend: str = "sim"
     options: dict[str, Any] = {}
@@ -49,11 +68,11 @@ class BoardSection(_Strict):
 class TrunkGroup(_Strict):
     name: str
     channels: str | list[int]
-    access_number: str = ""
+    access_number: NumberText = ""
     far_end_gone: list[str] = ["busy", "line_lost"]
     answer_by: Literal["voice", "reversal"] = "voice"
-    max_silence_s: float = Field(0.0, ge=0)
-    ring_gone_s: float = Field(8.0, gt=0)
+    max_silence_s: float = Field(default=0.0, ge=0)
+    ring_gone_s: float = Field(default=8.0, gt=0)
 
     @field_validator("far_end_gone")
     @classmethod
@@ -69,9 +88,16 @@ class TrunkGroup(_Strict):
 
 class Station(_Strict):
     channel: int = Field(ge=0)
-    extension: str = Field(pattern=r"^[0-9]{2,8}$")
+    extension: NumberText
     group: str = "default"
     name: str = ""
+
+    @field_validator("extension")
+    @classmethod
+    def _extension(cls, v: str) -> str:
+        if not re.fullmatch(r"[0-9]{2,8}", v):
+            raise ValueError(f"an extension is 2 to 8 digits, got {v!r}")
+        return v
 
 
 class Period(_Strict):
@@ -87,6 +113,15 @@ class Period(_Strict):
                 raise ValueError(f"{d!r} is not a day ({', '.join(DAYS)})")
         return v
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted 17:30 as the sexagesimal number 1050.
+        if isinstance(v, int) and not isinstance(v, bool):
+            hint = f'"{v // 60:02}:{v % 60:02}"' if 0 <= v < 1500 else '"HH:MM"'
+            raise ValueError(f"write a time in quotes, e.g. {hint}: unquoted, YAML reads {v}")
+        return v
+
     @field_validator("start", "end")
     @classmethod
     def _time(cls, v: str) -> str:
@@ -94,16 +129,29 @@ class Period(_Strict):
             raise ValueError(f"a time is HH:MM, got {v!r}")
         return v
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> Period:
+        if self.start == "24:00":
+            raise ValueError("24:00 is an end, not a start (a day starts at 00:00)")
+        if self.start == self.end:
+            raise ValueError(f"start and end are the same time ({self.start}): an empty period")
+        return self
+
     def covers(self, when: dt.datetime) -> bool:
-        if DAYS[when.weekday()] not in self.days:
-            return False
+        """Whether local time `when` is in the period; one that ends before it starts
+        (22:00 to 06:00) runs overnight into the next day's morning."""
         minute = when.hour * 60 + when.minute
-        return _minutes(self.start) <= minute < _minutes(self.end)
+        start, end = _minutes(self.start), _minutes(self.end)
+        today = DAYS[when.weekday()] in self.days
+        if start < end:
+            return today and start <= minute < end
+        yesterday = DAYS[(when.weekday() - 1) % 7] in self.days
+        return (today and minute >= start) or (yesterday and minute < end)
 
 
 class InboundRule(_Strict):
     name: str
-    access_number: str | None = None
+    access_number: NumberText | None = None
     trunk_group: str | None = None
     period: str | None = None
     holidays: bool | None = None  # True: only on holidays; False: never on holidays
@@ -113,8 +161,8 @@ class InboundRule(_Strict):
 
 class Rewrite(_Strict):
     match: str
-    prepend: str = ""
-    strip: int = Field(0, ge=0)
+    prepend: NumberText = ""
+    strip: int = Field(default=0, ge=0)
 
     @field_validator("match")
     @classmethod
@@ -130,18 +178,18 @@ class OutboundRule(_Strict):
     station_group: str = "default"
     trunk_group: str
     hunting: Literal["sequential", "round_robin", "random"] = "round_robin"
-    prefix: str = Field("9", pattern=r"^[0-9]*$")
+    prefix: Annotated[NumberText, Field(pattern=r"^[0-9]*$")] = "9"
     rewrite: list[Rewrite] = []
-    barred: list[str] = []
+    barred: list[NumberText] = []
 
 
 class Timeouts(_Strict):
-    soft_dial_answer_s: float = Field(45.0, gt=0)
-    station_ring_s: float = Field(30.0, gt=0)
-    first_digit_s: float = Field(10.0, gt=0)
-    interdigit_s: float = Field(4.0, gt=0)
-    answer_wait_s: float = Field(60.0, gt=0)
-    guard_s: float = Field(1.0, ge=0)
+    soft_dial_answer_s: float = Field(default=45.0, gt=0)
+    station_ring_s: float = Field(default=30.0, gt=0)
+    first_digit_s: float = Field(default=10.0, gt=0)
+    interdigit_s: float = Field(default=4.0, gt=0)
+    answer_wait_s: float = Field(default=60.0, gt=0)
+    guard_s: float = Field(default=1.0, ge=0)
 
 
 class Storage(_Strict):
@@ -151,7 +199,7 @@ class Storage(_Strict):
 
 class Api(_Strict):
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=0, le=65535)
+    port: int = Field(default=8765, ge=0, le=65535)
     token: str | None = None
 
     @model_validator(mode="after")
@@ -177,7 +225,7 @@ class SiteConfig(_Strict):
     storage: Storage = Storage()
     api: Api = Api()
 
-    # Filled by load_site: parsed steps per inbound rule, prompt paths resolved.
+    # The file it was read from (load_site, which also makes relative paths the file's).
     source: str = ""
 
     def station_by_extension(self) -> dict[str, Station]:
@@ -193,6 +241,9 @@ class SiteConfig(_Strict):
 def parse_channels(spec: str | list[int]) -> list[int]:
     """``"0-9,12"`` or ``[0, 1]`` as a list of channel numbers."""
     if isinstance(spec, list):
+        for ch in spec:
+            if ch < 0:
+                raise ValueError(f"a channel is a number >= 0, got {ch}")
         return list(spec)
     out: list[int] = []
     for part in spec.replace(" ", "").split(","):
@@ -226,7 +277,12 @@ def parse_step(raw: Any) -> tuple[str, Any]:
 
 
 def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
-    """Read and check a site file; every problem is reported with file, line and key."""
+    """Read and check a site file; every problem is reported with file, line and key.
+
+    Relative paths in the file (prompts, a tone plan file, the log folder, an SQLite
+    database) are taken from the file's folder, so the site works whatever the current
+    directory; a site given as a mapping takes them from the current directory.
+    """
     located = Located(dict(source), "<site>") if isinstance(source, Mapping) else load_yaml(source)
     site = validate(SiteConfig, located)
     site.source = located.source
@@ -236,21 +292,48 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
         if not cond:
             problems.append((located.line(path), ".".join(map(str, path)), reason))
 
-    groups = {g.name for g in site.trunk_groups}
+    # Imported here: the DSP package brings in scipy, which a command that only writes or
+    # reads site files (`boardcc init`) should not wait for.
+    from boardcc.drivers.registry import backends
+    from boardcc.dsp.tones import load_plan
+
+    base = Path(".") if isinstance(source, Mapping) else Path(located.source).absolute().parent
+    known = backends()
+    need(
+        site.board.backend in known,
+        ("board", "backend"),
+        f"no board backend {site.board.backend!r} (known: {', '.join(sorted(known))})",
+    )
+    if "/" in site.tone_plan or site.tone_plan.endswith((".yaml", ".yml")):
+        site.tone_plan = str(base / site.tone_plan)
+    try:
+        load_plan(site.tone_plan)
+    except ValueError as exc:
+        need(False, ("tone_plan",), str(exc))
+    groups: set[str] = set()
     used: dict[int, str] = {}
     for i, g in enumerate(site.trunk_groups):
+        need(g.name not in groups, ("trunk_groups", i, "name"), f"trunk group {g.name} twice")
+        groups.add(g.name)
         try:
             chans = g.channel_list()
         except ValueError as exc:
             need(False, ("trunk_groups", i, "channels"), str(exc))
-            chans = []
+            continue
+        need(bool(chans), ("trunk_groups", i, "channels"), "no channels")
+        clashes: dict[str, list[int]] = {}
         for ch in chans:
-            need(
-                ch not in used,
-                ("trunk_groups", i, "channels"),
-                f"channel {ch} is also in {used.get(ch)}",
-            )
+            if ch in used:
+                clashes.setdefault(used[ch], []).append(ch)
             used[ch] = f"trunk group {g.name}"
+        for other, chs in clashes.items():
+            many = len(chs) > 1
+            need(
+                False,
+                ("trunk_groups", i, "channels"),
+                f"channel{'s' if many else ''} {_span(chs)} {'are' if many else 'is'} "
+                f"also in {other}",
+            )
     extensions: dict[str, int] = {}
     for i, s in enumerate(site.stations):
         need(
@@ -279,22 +362,62 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
             try:
                 kind, value = parse_step(raw)
                 _check_step(kind, value, extensions, site.prompts)
+            except _StepError as exc:
+                need(False, (*where, "steps", k, kind, *exc.at), str(exc))
             except ValueError as exc:
                 need(False, (*where, "steps", k), str(exc))
+    station_groups: set[str] = set()
     for i, out in enumerate(site.outbound):
+        need(
+            out.station_group not in station_groups,
+            ("outbound", i, "station_group"),
+            f"a second rule for station group {out.station_group!r} is never used",
+        )
+        station_groups.add(out.station_group)
         need(
             out.trunk_group in groups,
             ("outbound", i, "trunk_group"),
             f"no trunk group {out.trunk_group!r}",
         )
-    base = Path(located.source).parent
     for name, path in site.prompts.items():
-        full = (base / path) if not Path(path).is_absolute() else Path(path)
+        full = base / path
         need(full.is_file(), ("prompts", name), f"prompt file {path!r} not found")
         site.prompts[name] = str(full)
+    site.storage.logs = str(base / site.storage.logs)
+    site.storage.database = _sqlite_from(base, site.storage.database)
     if problems:
         raise ConfigFileError(located.source, problems)
     return site
+
+
+def _span(channels: list[int]) -> str:
+    """``[10, 11, 12, 15]`` as ``"10-12,15"``."""
+    parts: list[str] = []
+    start = prev = channels[0]
+    for ch in [*channels[1:], None]:
+        if ch is not None and ch == prev + 1:
+            prev = ch
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if ch is not None:
+            start = prev = ch
+    return ",".join(parts)
+
+
+def _sqlite_from(base: Path, url: str) -> str:
+    """An SQLite URL with a relative file made relative to `base`; other URLs as they are."""
+    m = re.fullmatch(r"(sqlite(?:\+\w+)?:///)([^?]+)(\?.*)?", url)
+    if m is None or m.group(2) == ":memory:" or Path(m.group(2)).is_absolute():
+        return url
+    return f"{m.group(1)}{base / m.group(2)}{m.group(3) or ''}"
+
+
+class _StepError(ValueError):
+    """A problem inside a step's value, at key path `at` below the step's kind."""
+
+    def __init__(self, reason: str, *at: object) -> None:
+        super().__init__(reason)
+        self.at = at
 
 
 def _check_step(
@@ -302,17 +425,32 @@ def _check_step(
 ) -> None:
     if kind == "station":
         if str(value) not in extensions:
-            raise ValueError(f"no station with extension {value!r}")
+            raise _StepError(f"no station with extension {value!r}")
     elif kind == "ring_group":
-        if not isinstance(value, Mapping) or "stations" not in value:
-            raise ValueError(f"ring_group takes {STEP_KINDS['ring_group']}")
-        unknown = set(value) - {"stations", "strategy", "ring_s"}
-        if unknown:
-            raise ValueError(f"ring_group: unknown key {sorted(unknown)[0]!r}")
-        for ext in value["stations"]:
-            if str(ext) not in extensions:
-                raise ValueError(f"ring_group: no station with extension {ext!r}")
-        if value.get("strategy", "all") not in ("all", "order"):
-            raise ValueError("ring_group: strategy is all or order")
-    elif kind == "play" and str(value) not in prompts:
-        raise ValueError(f"no prompt named {value!r} (prompts: {', '.join(prompts) or 'none'})")
+        _check_ring_group(value, extensions)
+    elif kind == "play":
+        if str(value) not in prompts:
+            raise _StepError(f"no prompt named {value!r} (prompts: {', '.join(prompts) or 'none'})")
+    elif kind == "hang_up" and value is not True:
+        raise _StepError(f"hang_up takes {STEP_KINDS['hang_up']}, got {value!r}")
+
+
+def _check_ring_group(value: Any, extensions: Mapping[str, int]) -> None:
+    if not isinstance(value, Mapping) or "stations" not in value:
+        raise _StepError(f"ring_group takes {STEP_KINDS['ring_group']}")
+    for key in value:
+        if key not in ("stations", "strategy", "ring_s"):
+            raise _StepError("unknown key", key)
+    stations = value["stations"]
+    if not isinstance(stations, list) or not stations:
+        raise _StepError("a list of one or more extensions", "stations")
+    for k, ext in enumerate(stations):
+        if str(ext) not in extensions:
+            raise _StepError(f"no station with extension {ext!r}", "stations", k)
+    if value.get("strategy", "all") not in ("all", "order"):
+        raise _StepError(f"all or order, got {value['strategy']!r}", "strategy")
+    ring_s = value.get("ring_s")
+    if ring_s is not None and (
+        isinstance(ring_s, bool) or not isinstance(ring_s, int | float) or ring_s <= 0
+    ):
+        raise _StepError(f"seconds > 0, got {ring_s!r}", "ring_s")

@@ -1,11 +1,11 @@
 """Call routing: which inbound rule takes a call, and what an outbound number becomes.
 
-Inbound (SPEC C5): a forced rule wins; otherwise the first rule whose access number (or
-trunk group) matches and whose period covers the time (holidays by the holiday list) takes
-the call. Outbound (SPEC C6): the rule of the station's group gives the outside-line
-prefix, the barred prefixes, the number rewrites and the trunk group, hunted sequentially,
-round robin with memory, or at random. Pure functions over the site configuration, so they
-are tested without an engine.
+Inbound (SPEC C5): a forced rule wins; otherwise the first rule whose access number and
+trunk group (those it names) match and whose period covers the time (holidays by the
+holiday list) takes the call. Outbound (SPEC C6): the rule of the station's group gives
+the outside-line prefix, the barred prefixes, the number rewrites and the trunk group,
+hunted sequentially, round robin with memory, or at random. Pure functions over the site
+configuration, so they are tested without an engine.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class NoRoute(Exception):
 def inbound_rule(
     site: SiteConfig, group: TrunkGroup | None, when: dt.datetime
 ) -> InboundRule | None:
-    """The rule that takes a call arriving on a trunk of `group` at `when`."""
+    """The rule that takes a call arriving on a trunk of `group` at `when` (the site's
+    local wall-clock time: periods and holidays are read from its hour and date)."""
     for rule in site.inbound:
         if rule.forced and _matches(rule, group):
             return rule
@@ -43,11 +44,11 @@ def inbound_rule(
 
 
 def _matches(rule: InboundRule, group: TrunkGroup | None) -> bool:
-    if rule.trunk_group is not None:
-        return group is not None and group.name == rule.trunk_group
-    if rule.access_number is not None:
-        return group is not None and group.access_number == rule.access_number
-    return True
+    if rule.trunk_group is not None and (group is None or group.name != rule.trunk_group):
+        return False
+    return rule.access_number is None or (
+        group is not None and group.access_number == rule.access_number
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,10 @@ class Hunter:
             return free[0]
         if rule.hunting == "random":
             return self._rng.choice(free)
-        last = self._last.get(rule.trunk_group, -1)
-        after = [t for t in trunks if t > last and t in free] or free
-        self._last[rule.trunk_group] = after[0]
-        return after[0]
+        # The next idle trunk after the last one taken, in the group's order, wrapping round.
+        last = self._last.get(rule.trunk_group)
+        start = trunks.index(last) + 1 if last is not None and last in trunks else 0
+        idle_now = set(free)
+        chosen = next(t for t in [*trunks[start:], *trunks[:start]] if t in idle_now)
+        self._last[rule.trunk_group] = chosen
+        return chosen

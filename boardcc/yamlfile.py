@@ -72,7 +72,7 @@ def load_yaml(source: str | Path, text: str | None = None) -> Located:
             raise ConfigFileError(name, [(0, "", f"not UTF-8 text: {exc.reason}")]) from exc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -85,6 +85,21 @@ def load_yaml(source: str | Path, text: str | None = None) -> Located:
         if problems:
             raise ConfigFileError(name, problems)
     return located
+
+
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+    """The safe loader, except that something written like a date that is not one
+    (``2027-13-01``) stays text, for the model to refuse at its key and line; PyYAML would
+    raise a bare ValueError naming neither."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def _walk(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,22 @@ def test_invalid_yaml_reported_with_its_line() -> None:
     assert (line, key) == (4, "")
     assert reason.startswith("not valid YAML: ")
     assert str(caught.value).startswith("site.yaml:4: not valid YAML: ")
+
+
+def test_a_date_that_is_not_one_stays_text_for_the_model_to_refuse() -> None:
+    # Regression: PyYAML raised a bare "month must be in 1..12" ValueError, naming neither
+    # the file nor the line.
+    located = load_yaml("site.yaml", "holidays:\n  - 2026-10-01\n  - 2027-13-01\n")
+    assert located.data == {"holidays": [dt.date(2026, 10, 1), "2027-13-01"]}
+
+    class Holidays(_Strict):
+        holidays: list[dt.date]
+
+    with pytest.raises(ConfigFileError) as caught:
+        validate(Holidays, located)
+    ((line, key, reason),) = caught.value.problems
+    assert (line, key) == (3, "holidays.1")
+    assert "month value is outside expected range of 1-12" in reason
 
 
 def test_bad_indentation_reported_with_its_line() -> None:
