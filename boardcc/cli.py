@@ -26,6 +26,7 @@ from boardcc.dsp.audio import AudioFileError, AudioFileWarning, read_audio
 from boardcc.dsp.callerid import CallerId, decode_caller_id
 from boardcc.dsp.dtmf import detect_dtmf
 from boardcc.dsp.tones import TonePlan, available_plans, detect_tones, load_plan
+from boardcc.site_init import DEFAULT_NAME, SiteExistsError, write_sample
 
 #: Gaps without any tone, digit or voice at least this long are reported as silence.
 MIN_SILENCE_S = 0.3
@@ -241,7 +242,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="hang up an answered trunk after this many seconds (default 60)",
     )
     sim.set_defaults(run=_simulate)
+    ini = sub.add_parser(
+        "init",
+        help="write a commented sample site file (boardcc.yaml) / 生成带注释的站点文件示例",
+        description="Writes a sample site file for a site like shCBcc (20 trunks in two "
+        "groups, 4 agent desk phones, working hours, inbound and outbound rules), every key "
+        "explained in Chinese and English, and its two prompts in prompts/ beside it. "
+        "Existing files are left alone unless --force is given. "
+        "生成一个带中英文注释的站点文件示例及其提示音文件。",
+    )
+    ini.add_argument(
+        "path",
+        nargs="?",
+        default=DEFAULT_NAME,
+        help=f"site file to write, or a folder to write {DEFAULT_NAME} in "
+        f"(default ./{DEFAULT_NAME})",
+    )
+    ini.add_argument("--force", action="store_true", help="overwrite files already there")
+    ini.set_defaults(run=_init)
     return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        written = write_sample(args.path, force=args.force)
+    except SiteExistsError as exc:
+        print(f"boardcc init: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"boardcc init: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    site, *prompts = written
+    print(f"站点文件 site file: {site}")
+    for p in prompts:
+        print(f"提示音 prompt: {p}")
+    print("每个键的说明都在文件的注释里。 Every key is explained in the file's comments.")
+    return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:

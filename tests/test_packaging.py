@@ -1,10 +1,11 @@
 """The package installs the same way editable and as a wheel.
 
 `drivers/`, `dsp/` and `gui/` sit at the top of the source tree but must install as
-`boardcc.drivers`, `boardcc.dsp` and `boardcc.gui`, with the tone plans, the IVR flow folder
-and the sample recording as package data, and nothing called `dsp` or `gui` at the top of
-site-packages. The DAHDI binding's cffi module is generated at build time (setup.py): into the
-wheel, and next to the sources for an editable install.
+`boardcc.drivers`, `boardcc.dsp` and `boardcc.gui`, with the tone plans, the IVR flow folder,
+the sample recording and the sample site file with its prompts as package data, and nothing
+called `dsp` or `gui` at the top of site-packages. The DAHDI binding's cffi module is
+generated at build time (setup.py): into the wheel, and next to the sources for an editable
+install.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "boardcc/ivr_flows/__init__.py",
         "boardcc/samples/line-sample.wav",
         "boardcc/samples/scenario-demo.yaml",
+        "boardcc/samples/site.yaml",
+        "boardcc/samples/prompts/welcome.wav",
+        "boardcc/samples/prompts/closed.wav",
         "boardcc/store/__init__.py",
         "boardcc/store/migrations/env.py",
         "boardcc/store/migrations/script.py.mako",
@@ -116,6 +120,24 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert '"type": "dtmf", "digit": "1"' in done.stdout
     assert '"name": "busy"' in done.stdout
+
+    # `boardcc init` from the wheel writes a site whose prompts are there and which loads.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import boardcc.cli, boardcc.config;"
+        "assert boardcc.cli.__file__.startswith(sys.argv[1]), boardcc.cli.__file__;"
+        "assert boardcc.cli.main(['init', sys.argv[2]]) == 0;"
+        "print(sorted(boardcc.config.load_site(sys.argv[2]).prompts))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(site), str(tmp_path / "new-site" / "boardcc.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "['closed', 'welcome']"
 
     # The wheel's own migrations make a CDR database (Alembic finds them as package data).
     code = (
