@@ -596,8 +596,8 @@ class DtmfReceiver:
 
     def _end_quiet(self, last_window: int) -> list[DtmfEvent]:
         """End the presses that have seen `min_off` windows without their digit."""
-        last = last_window - self.min_off
-        quiet = [c for c in self._holding if self._last_hit[c] <= last]
+        last, last_hit = last_window - self.min_off, self._last_hit
+        quiet = [c for c in self._holding if last_hit[c] <= last]
         return [self._end_press(c) for c in sorted(quiet)]
 
 
