@@ -142,9 +142,12 @@ class Mixer:
 
     def build(self, rx: I16, t0: int) -> I16:
         """The transmit block for the tick starting at sample `t0`, given this tick's rx."""
-        tx = np.zeros((self.channels, self.block), np.float32)
-        self.players.mix(tx, t0)
+        tx = np.zeros((self.channels, self.block), np.int16)
         if self._dst.size:
-            tx[self._dst] += rx[self._src]
-        np.clip(tx, -32768, 32767, out=tx)
-        return tx.astype(np.int16)
+            tx[self._dst] = rx[self._src]  # each channel has one source: a bridge is a copy
+        if len(self.players):
+            rows = self.players.channels()
+            mixed = np.zeros((self.channels, self.block), np.float32)
+            self.players.mix(mixed, t0)
+            tx[rows] = np.clip(mixed[rows], -32768, 32767)
+        return tx

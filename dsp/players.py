@@ -18,6 +18,8 @@ import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
 
+_FOREVER = np.iinfo(np.int64).max // 2
+
 
 class Bank:
     """Every clip, concatenated in one growing float32 array; equal keys share a clip."""
@@ -79,6 +81,7 @@ class Players:
         self._off = np.zeros(0, np.int64)
         self._len = np.zeros(0, np.int64)
         self._start = np.zeros(0, np.int64)
+        self._stop = np.zeros(0, np.int64)  # the sample after the play's last
         self._loop = np.zeros(0, bool)
         self._gain = np.zeros(0, np.float32)
         self._changed()
@@ -94,8 +97,14 @@ class Players:
         *,
         loop: bool = False,
         gain: float = 1.0,
+        duration: int | None = None,
     ) -> int:
-        """Play `clip` into `channel` from sample `at`; returns the play's id."""
+        """Play `clip` into `channel` from sample `at`; returns the play's id.
+
+        A looping clip plays until stopped, or for `duration` samples when given (a long
+        utterance made of a short one repeated); a clip that does not loop plays once, or
+        its first `duration` samples.
+        """
         pid = self._next_id
         self._next_id += 1
         self._ids = np.append(self._ids, pid)
@@ -103,6 +112,11 @@ class Players:
         self._off = np.append(self._off, clip[0])
         self._len = np.append(self._len, clip[1])
         self._start = np.append(self._start, at)
+        if duration is not None:
+            length = duration if loop else min(duration, clip[1])
+        else:
+            length = _FOREVER if loop else clip[1]
+        self._stop = np.append(self._stop, at + length)
         self._loop = np.append(self._loop, loop)
         self._gain = np.append(self._gain, np.float32(gain))
         self._changed()
@@ -118,6 +132,10 @@ class Players:
         if self._ids.size:
             self._keep(self._ch != channel)
 
+    def channels(self) -> npt.NDArray[np.int64]:
+        """The channels something is playing into (each once)."""
+        return np.unique(self._ch)
+
     def playing(self, pid: int) -> bool:
         return bool(np.any(self._ids == pid))
 
@@ -131,18 +149,21 @@ class Players:
         pos = np.where(self._loop, first % self._len, first)
         # Most plays are under way and stay inside their clip for the whole block: for
         # them the block is one gather. The few starting, ending or wrapping go the long way.
-        whole = (first >= 0) & (pos + block <= self._len)
+        whole = (first >= 0) & (pos + block <= self._len) & (t0 + block <= self._stop)
+        # Every window of `block` samples of the bank, as a view: a play that stays inside
+        # its clip is one row of it, so the gather copies rows and computes no indices.
+        windows = np.lib.stride_tricks.sliding_window_view(self.bank.flat, block)
         if whole.all():
-            samples = self.bank.flat[(self._off + pos)[:, None] + self._ramp]
+            samples = windows[self._off + pos]
         else:
             samples = np.empty((self._ids.size, block), np.float32)
             w = np.flatnonzero(whole)
-            samples[w] = self.bank.flat[(self._off[w] + pos[w])[:, None] + self._ramp]
+            samples[w] = windows[self._off[w] + pos[w]]
             p = np.flatnonzero(~whole)
             rel = first[p, None] + self._ramp
             length = self._len[p, None]
             loop = self._loop[p, None]
-            live = (rel >= 0) & (loop | (rel < length))
+            live = (rel >= 0) & (loop | (rel < length)) & (t0 + self._ramp < self._stop[p, None])
             idx = np.where(loop, rel % length, np.clip(rel, 0, length - 1))
             samples[p] = self.bank.flat[self._off[p, None] + idx] * live
         if not self._unity:
@@ -152,13 +173,13 @@ class Players:
                 out[chans] += samples
             else:
                 out[chans] += samples[rows]
-        done = ~self._loop & (first + block >= self._len)
+        done = t0 + block >= self._stop
         if done.any():
             self._keep(~done)
 
     def _keep(self, mask: npt.NDArray[np.bool_]) -> None:
         self._ids, self._ch, self._off = self._ids[mask], self._ch[mask], self._off[mask]
-        self._len, self._start = self._len[mask], self._start[mask]
+        self._len, self._start, self._stop = self._len[mask], self._start[mask], self._stop[mask]
         self._loop, self._gain = self._loop[mask], self._gain[mask]
         self._changed()
 

@@ -123,8 +123,14 @@ class Party:
 
     def say(self, step: Speak) -> int:
         clip = self.sim.sounds.speak(step)
-        self._plays.append(self.sim.players.start(self.channel, clip, self.now))
-        return clip[1]
+        if step.speech is not None:
+            length = self.samples(step.speech)
+            play = self.sim.players.start(self.channel, clip, self.now, loop=True, duration=length)
+        else:
+            length = clip[1]
+            play = self.sim.players.start(self.channel, clip, self.now)
+        self._plays.append(play)
+        return length
 
     def press(self, step: Press) -> int:
         clip = self.sim.sounds.keys(step, self.sim.rng)

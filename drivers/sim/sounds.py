@@ -38,7 +38,8 @@ Clip = tuple[int, int]
 
 TONE_LEVEL_DBM0 = -10.0  # exchange tones
 SPEECH_LEVEL_DBM0 = -18.0  # active speech level of a caller
-SPEECH_VARIANTS = 8  # distinct generated utterances per length, cycled
+SPEECH_VARIANTS = 8  # distinct generated utterances, cycled
+UTTERANCE_S = 12.0  # each; longer speech repeats it
 
 
 class Sounds:
@@ -139,15 +140,16 @@ class Sounds:
 
             return self.bank.cached(("file", str(path.resolve()), level), from_file)
         if step.speech is not None:
-            seconds = step.speech
+            # Speech of any length is one of a few stored utterances, repeated: a thousand
+            # callers talking for random times must not store a thousand recordings.
             variant = self._speech_turn % SPEECH_VARIANTS
             self._speech_turn += 1
 
             def speech() -> F64:
-                x = speech_like(seconds, variant, self.fs)
+                x = speech_like(UTTERANCE_S, variant, self.fs)
                 return x if level is None else _at_level(x, level)
 
-            return self.bank.cached(("speech", round(seconds, 2), variant, level), speech)
+            return self.bank.cached(("speech", variant, level), speech)
         tone = step.tone
         freqs = tuple(tone) if isinstance(tone, tuple) else (float(tone or 0.0),)
 
