@@ -817,3 +817,30 @@ def test_resetting_one_channel_leaves_the_others_alone() -> None:
     events += rx.process(both[:, half:]) + rx.flush()
     assert [e.digit for e in events if e.channel == 0] == ["4", "7"]
     assert [e.digit for e in events if e.channel == 1] == ["4"]
+
+
+@pytest.mark.parametrize("batch_ms", [20.0, 50.0, 100.0, 250.0])
+def test_batching_gives_the_same_events_only_later(batch_ms: float) -> None:
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(8):
+        keys = dtmf_tones("123A456B789C*0#D"[i : i + 6], on_ms=50 + 10 * i, off_ms=45 + 5 * i)
+        rows.append(np.concatenate([np.zeros(333 * i, np.int16), keys, np.zeros(4000, np.int16)]))
+    n = max(r.size for r in rows)
+    x = np.stack([np.pad(r, (0, n - r.size)) for r in rows])
+    x = to_int16(x + rng.normal(0.0, 30.0, x.shape))
+
+    def run(receiver: DtmfReceiver) -> list[DtmfEvent]:
+        out: list[DtmfEvent] = []
+        for start in range(0, n, 160):
+            out += receiver.process(x[:, start : start + 160])
+        return sorted(out + receiver.flush(), key=lambda e: (e.channel, e.start))
+
+    plain = run(DtmfReceiver(8))
+    batched = run(DtmfReceiver(8, batch_ms=batch_ms))
+    assert batched == plain and len(plain) == 48
+
+
+def test_batch_ms_out_of_range_is_named() -> None:
+    with pytest.raises(ValueError, match=r"batch_ms must be in \[0, 1000\], got 2000"):
+        DtmfReceiver(1, batch_ms=2000)
