@@ -347,6 +347,10 @@ class Engine:
         if machine is None:
             return
         before = machine.state
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s", _describe(event), extra=self._extra(ch, type(event).__name__, at=event.at)
+            )
         try:
             actions = machine.handle(event)
             if machine.state is not before:
@@ -924,6 +928,12 @@ def _cdr_json(cdr: Cdr) -> dict[str, Any]:
         "hung_up_by": cdr.hung_up_by.value,
         "route": cdr.route,
     }
+
+
+def _describe(event: ev.Event) -> str:
+    """An event as a log line: its name and fields (not its time, which the line has)."""
+    fields = [f"{k}={getattr(event, k)!r}" for k in event.__dataclass_fields__ if k != "at"]
+    return f"{type(event).__name__}({', '.join(fields)})" if fields else type(event).__name__
 
 
 def _line_word(e: LineEvent) -> str:
