@@ -391,3 +391,44 @@ def test_line_lost_takes_the_trunk_down_and_back() -> None:
         b.reconnect(1)
         engine.run_for(0.5)
         assert engine.machines[1].state is TrunkState.IDLE
+
+
+def test_outbound_answer_by_polarity_reversal_and_the_silence_guard() -> None:
+    site = SITE | {
+        "trunk_groups": [
+            {
+                "name": "main",
+                "channels": "0-1",
+                "answer_by": "reversal",
+                "far_end_gone": ["busy"],
+                "max_silence_s": 5,
+            },
+            {"name": "care", "channels": "2"},
+        ]
+    }
+    b, engine, store = make(site)
+    with b:
+        b.trunk(0).answer_reversal = True
+        # A callee who answers and says nothing at all: only the reversal tells.
+        b.directory["95588"] = Callee("answer", rings=1, script=(Pause(60.0),))
+        b.phone(3).auto_answer(1)
+        engine.dial("8001", "95588")
+        engine.run_for(6.0)
+        assert engine.machines[0].state is TrunkState.CONNECTED
+        engine.run_for(8.0)  # five seconds without a sound from the far end end the call
+        assert engine.machines[0].state is TrunkState.IDLE
+    (cdr,) = store.final()
+    assert cdr.answered is not None and cdr.disposition is Disposition.ANSWERED
+    assert cdr.hung_up_by is HungUpBy.CALLEE
+    assert cdr.duration_s == pytest.approx(5.0, abs=0.1)
+
+
+def test_soft_dial_to_a_busy_or_unknown_station_is_refused() -> None:
+    b, engine, _ = make()
+    with b:
+        with pytest.raises(ValueError, match="no station with extension '8009'"):
+            engine.dial("8009", "95588")
+        b.phone(3).run([LiftHandset()])
+        engine.run_for(0.5)
+        with pytest.raises(ValueError, match="busy"):
+            engine.dial("8001", "95588")

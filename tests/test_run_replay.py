@@ -71,3 +71,48 @@ def test_replay_of_a_damaged_file_is_one_line(
     assert main(["replay", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("boardcc replay: ") and str(bad) in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_run_cleanly_and_closes_open_calls(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "cdr.db"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "boardcc.cli",
+            "run",
+            "--no-table",
+            "--port",
+            "0",
+            "--calls-per-minute",
+            "60",
+            "--database",
+            f"sqlite:///{db}",
+            "--logs",
+            str(tmp_path / "logs"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = tmp_path / "logs" / "boardcc.log"
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:  # real time: wait until a call is connected
+        if log.exists() and "-> 8 CONNECTED" in log.read_text(encoding="utf-8"):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1].startswith("boardcc run: ")
+    with CdrStore(f"sqlite:///{db}") as store:
+        cdrs = store.find()
+    assert any(c.disposition is Disposition.ENGINE_STOPPED for c in cdrs)
+    assert all(c.disposition is not Disposition.OPEN for c in cdrs)
