@@ -238,7 +238,7 @@ def test_bad_messages_get_replies_and_the_connection_stays(
         "dial: unexpected field 'colour'; 'station' must be a string or an integer, not true; "
         "'number' must be a string, not 95588",
     )
-    assert errors[8] == (7, "no station with extension '8009'")
+    assert errors[8] == (7, "no station with extension '8009' / 没有分机 8009")
     assert errors[9] == (7, "channel 0 is not a station")
     assert errors[10] == (7, "no call on channel 3")
     assert "not available yet" in errors[11][1] and "issue 8" in errors[11][1]
