@@ -17,37 +17,52 @@ path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx`
 * **Filter.** Overlap-save block frequency-domain adaptive filtering (Ferrara 1980; partitioned
   as the multidelay filter of Soo & Pang 1990 when the tail is longer than a frame): frames of
   ``B`` samples, the tail cut into ``P = ceil(tail / B)`` partitions of ``B`` taps, FFTs of
-  ``2B``. The far end's spectra of the last ``P`` frames sit in a ring; each frame costs one FFT
-  of the new far-end window, a complex multiply over ``(P, B + 1)`` bins and one inverse FFT per
-  echo-path model, one FFT of the error, and the update below. Every step is one numpy call for
-  a block of channels (arrays ``(channels, P, B + 1)``, complex64); Python runs per frame,
-  never per sample or per channel.
+  ``2B``. The far end's spectra of the last ``Q + P - 1`` frames and rx of the last ``Q`` sit
+  in rings (``Q`` below). Every step is one numpy call for a block of channels (arrays
+  ``(channels, ..., B + 1)``, complex64); Python runs per frame, never per sample or per
+  channel.
 * **Frame length.** 64 ms by default (``B = 512`` at 8 kHz, one partition for a 64 ms tail).
   numpy's cost is per call and per FFT, so longer frames are cheaper per second of audio (32 ms
   frames cost about one and a half times as much, see ``bench/test_echo_bench.py``) and
   converge about as fast. The price is delay: the output lags ``rx`` by one frame (`delay`).
-* **Update.** Normalised LMS per frequency bin: the gradient ``conj(X_p) E`` is divided by the
-  far end's power in that bin summed over the partitions, plus a floor of a tenth of its mean
-  over the bins so that bins the far end hardly excites do not gather noise. It is then
-  constrained to the ``B`` causal taps of each partition on every frame (an inverse FFT,
-  truncation, an FFT): the cheaper unconstrained or alternately constrained variants converge
-  visibly slower on speech. The constraint happens in the time domain, where each tap gets a
-  share of the step in proportion to the size of its weight (the improved proportionate NLMS
-  of Benesty & Gay 2002, the share capped at three times the mean because a block update
-  would overshoot on a few taps): a line echo is a short burst somewhere in the tail, and the
-  taps that hold it learn faster, speech or not.
+* **Update.** A normalised gradient step per frequency bin, taken over the last ``Q`` frames
+  (``GRADIENT_MS``, 192 ms: ``Q = 3``) rather than the newest alone: the background's errors
+  on those frames are recomputed with its current weights, and ``sum_q conj(X_q) E_q`` is
+  divided by the far end's power in each bin over the same frames, plus a floor of 3 % of
+  its mean over the bins. One frame of speech is too short a look at its spectrum: a step
+  fitted to it overshoots in the bins where that frame happens to be weak, and the next
+  frame's step undoes it. Over 192 ms the spectrum is steadier, and the filter converges
+  on speech about as a least-squares fit of the recent audio would (one frame: 16 dB one
+  second into the worst test talker, three: 23 dB). The gradient is constrained to the ``B``
+  causal taps of each partition on every step (an inverse FFT, truncation, an FFT), in the
+  time domain, where each tap gets a share of the step in proportion to the size of its
+  weight (the improved proportionate NLMS of Benesty & Gay 2002, the share capped at three
+  times the mean because a block update would overshoot on a few taps): a line echo is a
+  short burst somewhere in the tail, and the taps that hold it learn faster.
+* **How often.** A background still far from the path (the foreground's ERLE over single talk
+  under ``MISADJUSTED_DB``, 25 dB, and over the line's noise) takes two such steps per
+  frame, the second on errors recomputed after the first; once past it, one step every
+  ``STEADY_EVERY`` (3) frames, the chunks of channels in turn. The learning rate thus follows
+  the misadjustment, and so does the cost: a converged canceller spends most frames on the
+  foreground's filtering alone.
 * **Step size.** ``MU * min(1, Ex / Ee) * max(0, 1 - N / |E|^2)`` per band of 8 bins. The
   first factor holds back while the error is louder than the far end can make it (a near-end
   talker before the filter knows the path). The second is the share of the error that stands
-  over the near end's noise ``N``, learnt per band while the far end is silent (with a margin):
-  the step shrinks as the residual echo sinks into the noise, as the optimal step of Valin
-  (2007) does, so that the filter stops wandering in the noise and converges below it.
+  over the near end's noise ``N``, learnt per band while the far end is silent (with a small
+  margin): the step shrinks as the residual echo sinks into the noise, as the optimal step of
+  Valin (2007) does.
 * **Two echo-path models** (Ochiai, Araseki & Ogihara 1977; the foreground/background pair of
   speexdsp's MDF). The *background* filter adapts; the *foreground* filter makes the output and
   only changes by copying the background, when the background's error has been clearly smaller
-  over the last few frames. Double talk that slips past the detectors corrupts the background,
-  never the output; when the background's error grows far beyond the foreground's, it is put
-  back to the foreground.
+  over the last few frames where it ran, counted above the line's noise (which neither can
+  cancel, and which would otherwise hide that the background has gone deeper). Double talk
+  that slips past the detectors corrupts the background, never the output; when the
+  background's error grows far beyond the foreground's, it is put back to the foreground.
+* **Echo-path change.** A foreground whose error is louder than rx itself adds echo instead
+  of removing it: its path is wrong (double talk cannot do this: with the right path the
+  error is the near end, less than rx). Both models then start again from nothing, which
+  re-learns the new path as fast as at the start of a call; a proportionate update would
+  otherwise keep its step on the old path's taps.
 * **Double-talk detection**, per frame and channel, with a hangover, once the foreground
   cancels at least 10 dB: a Geigel detector on the residual (after cancellation, only a
   near-end talker can peak over half the far end's peak over the tail; Duttweiler 1978), and
@@ -110,16 +125,25 @@ ChannelIndex = int | Sequence[int] | slice | npt.NDArray[np.bool_] | npt.NDArray
 #: Default frame length; the output lags the input by one frame.
 FRAME_MS = 64.0
 #: Channels processed together, so that their arrays stay in cache.
-CHUNK = 64
+CHUNK = 128
 
 #: Largest normalised step of the background filter.
 MU = 1.0
+#: The background's gradient is taken over the error of this much recent audio, recomputed
+#: with its current weights every frame.
+GRADIENT_MS = 192.0
+#: The background counts as misadjusted while its error is within this much of rx (and over
+#: the line's noise): it then takes a second step per frame; once past, a step every other
+#: frame.
+MISADJUSTED_DB = 25.0
+#: Frames between two steps of a background that is no longer misadjusted.
+STEADY_EVERY = 3
 #: Share of the step spread evenly over the taps; the rest goes to each tap in proportion to
 #: the size of its weight (IPNLMS, Benesty & Gay 2002), up to SHARE_MAX times the mean.
 PROPORTIONATE = 0.25
 SHARE_MAX = 3.0
 #: Floor of the step normaliser, relative to the mean bin power of the far end.
-SPECTRAL_FLOOR = 0.1
+SPECTRAL_FLOOR = 0.03
 #: Absolute floor of the step normaliser, dBm0.
 REGULARISATION_DBM0 = -70.0
 #: The far end counts as talking (the filter adapts, the NLP may act) above this average
@@ -135,7 +159,7 @@ BAND = 8
 #: its mean; the rest is margin so that the filter stops wandering in the noise).
 NOISE_SMOOTHING_MS = 90.0
 NOISE_RISE_DB_PER_S = 0.7
-NOISE_BIAS = 12.0
+NOISE_BIAS = 1.5
 #: Geigel threshold: residual peak over far-end peak (0.5 = an echo return loss of 6 dB); the
 #: background's step while it fires.
 GEIGEL = 0.5
@@ -150,6 +174,8 @@ HANGOVER_MS = 128.0
 PATH_SMOOTHING_MS = 125.0
 COPY_RATIO = 0.7
 RESET_RATIO = 4.0
+#: The echo path has changed when the foreground's error is this much louder than rx.
+WRONG_PATH = 1.25
 #: The foreground counts as converged (double-talk detectors trusted) at this ERLE, dB.
 CONVERGED_DB = 10.0
 #: Time constant of the ERLE estimate, over single-talk frames.
@@ -191,6 +217,8 @@ class EchoCanceller:
         Frame length in samples; the output lags ``rx`` by one frame (`delay`).
     partitions : int
         Partitions of `frame` taps covering the tail.
+    gradient_frames : int
+        Frames over which each adaptation step takes its gradient.
 
     Notes
     -----
@@ -225,12 +253,15 @@ class EchoCanceller:
         k = b + 1
         self.nlp = np.full(c, bool(nlp))
         self.frozen = np.zeros(c, bool)
+        self.gradient_frames = q = max(1, round(GRADIENT_MS / 1000.0 * fs / b))
+        self._ring = r = q + p - 1  # far-end windows needed: Q frames' echoes over P partitions
         self._window = np.zeros((c, n), np.float32)  # the last two frames of tx
-        # Far-end spectra (and their powers) of the last P windows, newest first from slot
-        # `_slot`, written twice (slots s and s + P, when there is one) so that the P newest
-        # are always one contiguous view.
-        self._spec = np.zeros((c, 2 * p - 1, k), np.complex64)
-        self._power = np.zeros((c, 2 * p - 1, k), np.float32)
+        # Far-end spectra (and their powers) of the last Q + P - 1 windows and rx of the last
+        # Q frames, newest first from slot `_slot`, written twice (slots s and s + R, when
+        # there is one) so that the newest are always one contiguous view.
+        self._spec = np.zeros((c, 2 * r - 1, k), np.complex64)
+        self._power = np.zeros((c, 2 * r - 1, k), np.float32)
+        self._rx = np.zeros((c, 2 * r - 1, b), np.float32)
         self._peak = np.zeros((c, p + 1), np.float32)  # |tx| peak per frame, newest first
         self._slot = 0
         self._frames = 0
@@ -241,7 +272,9 @@ class EchoCanceller:
         self._band_of_bin = np.minimum(np.arange(k) // BAND, bands - 1)
         self._err_bands = np.zeros((c, bands), np.float32)
         self._noise_bands = np.zeros((c, bands), np.float32)  # 0: not learnt yet
-        self._path = np.zeros((c, 2))  # smoothed error energies, foreground and background
+        # Smoothed energies: the foreground's error, the background's, rx, and the foreground's
+        # again over the frames where the background runs (to compare with its error).
+        self._path = np.zeros((c, 4))
         self._hold = np.zeros((c, 2), np.int8)  # double talk: Geigel alone, any detector
         self._erle_acc = np.zeros((c, 2))  # rx and output energies over single talk
         self._level = np.full(c, sine_power(REGULARISATION_DBM0) * b)  # output noise energy
@@ -261,7 +294,9 @@ class EchoCanceller:
         self._erle_smoothing = math.exp(-frame_s * 1000.0 / ERLE_SMOOTHING_MS)
         self._ramp = (np.arange(1, b + 1, dtype=np.float32) / b)[None, :]
         self._conjugate = np.array([1.0, -1.0], np.float32)  # on (re, im) pairs
-        self._padded = np.zeros((min(c, CHUNK), n), np.float32)  # the error, zeros before
+        self._padded = np.zeros((min(c, CHUNK), q, n), np.float32)  # errors, zeros before
+        self._products = np.zeros((min(c, CHUNK), max(q, 2), k), np.complex64)
+        self._misadjusted = 10.0 ** (-MISADJUSTED_DB / 10.0)
         rng = np.random.default_rng(seed)
         size = b * round(COMFORT_TABLE_S * fs / b)
         sos = sps.butter(6, (300.0, min(3400.0, 0.45 * fs)), btype="bandpass", fs=fs, output="sos")
@@ -300,6 +335,7 @@ class EchoCanceller:
             self._window,
             self._spec,
             self._power,
+            self._rx,
             self._peak,
             self._w,
             self._taps,
@@ -347,7 +383,7 @@ class EchoCanceller:
         out[:, :have] = self._out
         for f in range(frames):
             cols = slice(f * b, (f + 1) * b)
-            self._slot = (self._slot - 1) % self.partitions
+            self._slot = (self._slot - 1) % self._ring
             for lo in range(0, self.channels, CHUNK):
                 rows = slice(lo, min(lo + CHUNK, self.channels))
                 out[rows, have + f * b : have + (f + 1) * b] = self._frame(
@@ -363,53 +399,40 @@ class EchoCanceller:
         """One frame of the channels `s`: ``d`` is rx and ``x`` tx, both ``(c, B)``; returns the
         output frame."""
         b, p, j, n = self.frame, self.partitions, self._slot, self.nfft
+        r, c = self._ring, d.shape[0]
 
-        # The far end: spectrum of its last two frames, into the rings.
+        # The far end: spectrum of its last two frames, into the rings with rx.
         window = self._window[s]
         window[:, :b] = window[:, b:]
         window[:, b:] = x
         spec = sfft.rfft(window, axis=1)
         power = _power(spec)
         peak = np.maximum(x.max(axis=1), -x.min(axis=1))
-        for ring, value in ((self._spec, spec), (self._power, power)):
+        for ring, value in ((self._spec, spec), (self._power, power), (self._rx, d)):
             ring[s, j] = value
-            if j < p - 1:
-                ring[s, j + p] = value
+            if j < r - 1:
+                ring[s, j + r] = value
         peaks = self._peak[s]  # this frame's and the P before
         peaks[:, 1:] = peaks[:, :-1]
         peaks[:, 0] = peak
         spectra = self._spec[s, j : j + p]
-        powers = self._power[s, j : j + p]
-        window_energy = powers.sum(axis=2) / n  # (c, p): tx energy per partition's window
+        window_energy = self._power[s, j : j + p].sum(axis=2) / n  # (c, P): tx energy
         tail_energy = window_energy.sum(axis=1)
         far = tail_energy > self._far
         quiet = tail_energy < self._quiet
 
-        # Echo estimates of both models and their errors.
+        # The foreground's echo estimate makes the output.
         w = self._w[s]
-        products = w * spectra[:, None]
-        echo_spec = products[:, :, 0] if p == 1 else products.sum(axis=2)
-        estimate = sfft.irfft(echo_spec, n, axis=2)[:, :, b:]
-        y_fg = estimate[:, 0]
+        taps = self._taps[s]
+        product = np.multiply(w[:, 0, 0], spectra[:, 0], out=self._products[:c, 0])
+        for i in range(1, p):
+            product += w[:, 0, i] * spectra[:, i]
+        y_fg = sfft.irfft(product, n, axis=1)[:, b:]
         e_fg = d - y_fg
-        padded = self._padded[: d.shape[0]]  # the background's error, after B zeros
-        e_bg = np.subtract(d, estimate[:, 1], out=padded[:, b:])
-        err_spec = sfft.rfft(padded, axis=1)
-        energy = np.stack([_energy(e_fg, e_fg), _energy(e_bg, e_bg)], axis=1)  # (c, 2)
+        fg_energy = _energy(e_fg, e_fg)
         rx_energy = _energy(d, d)
         echo_energy = _energy(y_fg, y_fg)
-        cross = 0.5 * (rx_energy + echo_energy - energy[:, 0])  # d . y, as e = d - y
-
-        # Noise floor of the error per band, learnt while the far end is silent.
-        square = np.square(err_spec.view(np.float32))  # re^2, im^2 interleaved
-        band_power = square[:, : 2 * b].reshape(square.shape[0], -1, 2 * BAND).sum(axis=2)
-        band_power[:, -1] += square[:, 2 * b :].sum(axis=1)  # the Nyquist bin
-        bands = self._err_bands[s]
-        bands *= self._noise_smoothing
-        bands += (1.0 - self._noise_smoothing) * band_power
-        noise = self._noise_bands[s]
-        tracked = np.where(noise > 0, np.minimum(bands, noise * self._noise_rise), bands)
-        noise[quiet] = tracked[quiet]
+        cross = 0.5 * (rx_energy + echo_energy - fg_energy)  # d . y, as e = d - y
 
         # Double talk: Geigel on the residual, normalised cross-correlation with the echo
         # estimate; both only once the foreground cancels (before, the step does the job).
@@ -425,72 +448,94 @@ class EchoCanceller:
         double_talk = far & (hold[:, 1] > 0)
         self._double_talk[s] = double_talk
 
-        # Only channels with something to learn adapt: the far end talks, the near end does
-        # not, and the error stands above the noise floor somewhere.
-        taps = self._taps[s]
-        clean = 1.0 - NOISE_BIAS * noise / np.maximum(bands, np.float32(1e-3))
-        adapt = far & ~self.frozen[s] & (clean.max(axis=1) > 0.0)
-        rows = np.flatnonzero(adapt)
+        # The background runs where it may learn: on every frame while it is far from the
+        # path (its error within MISADJUSTED_DB of rx, and no double talk), else on every
+        # other frame, the chunks of channels in turn; and while the far end is silent, to
+        # learn the line's noise.
+        path = self._path[s]
+        keep = self._path_smoothing
+        live = far & ~self.frozen[s]
+        misadjusted = live & ~double_talk
+        misadjusted &= acc[:, 1] > self._misadjusted * acc[:, 0] + 4.0 * self._level[s]
+        turn = (self._frames + s.start // CHUNK) % STEADY_EVERY == 0
+        runs = quiet | misadjusted | (live if turn else False)
+        rows = np.flatnonzero(runs)
         if rows.size:
-            # Gathered when they are not all of them.
-            a = slice(None) if rows.size == adapt.size else rows
-            loudest = 0.5 * window_energy[a].max(axis=1)
-            rate = MU * np.minimum(1.0, loudest / np.maximum(energy[a, 1], 1.0))
-            rate *= np.where(hold[a, 0] > 0, GEIGEL_STEP, 1.0)
-            clean = np.clip(clean[a], 0.0, 1.0)[:, self._band_of_bin]
-            norm = powers[a].sum(axis=1)
-            norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
-            clean *= rate.astype(np.float32)[:, None]
-            clean /= norm
-            # The gradient conj(X) E is the conjugate of X conj(E), whose inverse transform is
-            # that of X conj(E) read backwards: no conjugate of the (c, P, K) array is needed.
-            # conj(E) times the step, in place on E's real and imaginary parts.
-            step = err_spec[a] if isinstance(a, np.ndarray) else err_spec
-            step.view(np.float32).reshape(*clean.shape, 2)[...] *= (
-                clean[:, :, None] * self._conjugate
-            )
-            corr = sfft.irfft(spectra[a] * step[:, None, :], n, axis=2)
-            # Constrained to B causal taps per partition, each tap's share of the step in
-            # proportion to its weight (capped: a block update overshoots on a few taps).
-            weights = taps[a, 1]
-            share = np.abs(weights)
-            scale = (1.0 - PROPORTIONATE) / (share.mean(axis=(1, 2)) + np.float32(1e-3))
-            share *= scale.astype(np.float32)[:, None, None]
-            share += np.float32(PROPORTIONATE)
-            np.minimum(share, np.float32(SHARE_MAX), out=share)
-            weights[:, :, 0] += corr[:, :, 0] * share[:, :, 0]
-            weights[:, :, 1:] += corr[:, :, : n - b : -1] * share[:, :, 1:]
-            if not isinstance(a, slice):  # a gathered copy, not a view
-                taps[a, 1] = weights
-            w[a, 1] = sfft.rfft(weights, n, axis=2)
+            a: slice | npt.NDArray[np.intp] = slice(None) if rows.size == c else rows
+            err_spec, bg_energy = self._background_error(s, a)
+            # Noise floor of the error per band, learnt while the far end is silent.
+            square = np.square(err_spec.view(np.float32))  # re^2, im^2 interleaved
+            band_power = square[:, : 2 * b].reshape(square.shape[0], -1, 2 * BAND).sum(axis=2)
+            band_power[:, -1] += square[:, 2 * b :].sum(axis=1)  # the Nyquist bin
+            bands = self._err_bands[s][a]
+            bands *= self._noise_smoothing
+            bands += (1.0 - self._noise_smoothing) * band_power
+            noise = self._noise_bands[s][a]
+            tracked = np.where(noise > 0, np.minimum(bands, noise * self._noise_rise), bands)
+            silent = quiet[a]
+            noise[silent] = tracked[silent]
+            if isinstance(a, np.ndarray):  # gathered copies
+                self._err_bands[s][a] = bands
+                self._noise_bands[s][a] = noise
+            both = path[a][:, [1, 3]]
+            both *= keep
+            both += (1.0 - keep) * np.stack([bg_energy, fg_energy[a]], axis=1)
+            path[rows[:, None], [1, 3]] = both
+            # Only channels with something to learn adapt: the far end talks, the near end
+            # does not, and the error stands above the noise floor somewhere.
+            clean = 1.0 - NOISE_BIAS * noise / np.maximum(bands, np.float32(1e-3))
+            learn = live[a] & (clean.max(axis=1) > 0.0)
+            if learn.any():
+                self._adapt(
+                    s,
+                    rows[learn],
+                    clean[learn],
+                    err_spec[learn],
+                    bg_energy[learn],
+                    misadjusted[rows][learn],
+                )
 
         # Two echo-path models.
-        path = self._path[s]
-        path *= self._path_smoothing
-        path += (1.0 - self._path_smoothing) * energy
-        live = far & ~self.frozen[s]
-        copy = live & (path[:, 1] < COPY_RATIO * path[:, 0])
+        path[:, 0] *= keep
+        path[:, 0] += (1.0 - keep) * fg_energy
+        path[:, 2] *= keep
+        path[:, 2] += (1.0 - keep) * rx_energy
+        # A foreground that adds echo instead of removing it has a wrong path (double talk
+        # cannot do this: with a right path the error is the near end, less than rx): both
+        # models start again from nothing, as fast as at the start of a call.
+        wrong = live & (path[:, 0] > WRONG_PATH * path[:, 2])
+        if wrong.any():
+            w[wrong] = 0
+            taps[wrong] = 0
+            path[wrong, :2] = path[wrong, 2, None]
+            path[wrong, 3] = path[wrong, 2]
+        fresh = np.zeros(c, bool)
+        fresh[rows] = True
+        fresh &= live
+        # Compared above the line's noise, which neither model can cancel.
+        noise_floor = (1.0 - COPY_RATIO) * self._level[s]
+        copy = fresh & (path[:, 1] < COPY_RATIO * path[:, 3] + noise_floor)
         if copy.any():
             w[copy, 0] = w[copy, 1]
             taps[copy, 0] = taps[copy, 1]
-            path[copy, 0] = path[copy, 1]
-        back = live & (path[:, 1] > RESET_RATIO * path[:, 0])
+            path[copy, 0] = path[copy, 3] = path[copy, 1]
+        back = fresh & (path[:, 1] > RESET_RATIO * path[:, 3])
         if back.any():
             w[back, 1] = w[back, 0]
             taps[back, 1] = taps[back, 0]
-            path[back, 1] = path[back, 0]
+            path[back, 1] = path[back, 3]
 
         # ERLE over far-end single talk; the output's noise level while the far end is silent.
         single = far & ~double_talk
         keep = self._erle_smoothing
         acc[single] = keep * acc[single] + (1.0 - keep) * np.stack(
-            [rx_energy[single], energy[single, 0]], axis=1
+            [rx_energy[single], fg_energy[single]], axis=1
         )
         level = self._level[s]
-        level[quiet] = np.minimum(0.5 * (level + energy[:, 0]), level * self._noise_rise)[quiet]
+        level[quiet] = np.minimum(0.5 * (level + fg_energy), level * self._noise_rise)[quiet]
 
         # Non-linear processor: residual echo replaced by comfort noise, faded over the frame.
-        residual = energy[:, 0] < self._margin * echo_energy + 2.0 * level
+        residual = fg_energy < self._margin * echo_energy + 2.0 * level
         target = (~(self.nlp[s] & far & ~double_talk & residual)).astype(np.float32)
         gain = self._gain[s]
         out: F32 = e_fg
@@ -501,6 +546,119 @@ class EchoCanceller:
             out = comfort + fade * (e_fg - comfort)
         gain[:] = target
         return out
+
+    def _background_error(self, s: slice, a: slice | npt.NDArray[np.intp]) -> tuple[C64, F64]:
+        """The background's error on this frame for the rows `a` of the channels `s`: its
+        spectrum ``(rows, B + 1)`` (B zeros, then the error) and its energy ``(rows,)``."""
+        b, p, j, n = self.frame, self.partitions, self._slot, self.nfft
+        w = self._w[s, 1][a]
+        spectra = self._spec[s, j : j + p][a]
+        rows = w.shape[0]
+        product = np.multiply(w[:, 0], spectra[:, 0], out=self._products[:rows, 0])
+        for i in range(1, p):
+            product += w[:, i] * spectra[:, i]
+        estimate = sfft.irfft(product, n, axis=1)[:, b:]
+        padded = self._padded[:rows, 0]
+        error = np.subtract(self._rx[s, j][a], estimate, out=padded[:, b:])
+        spectrum: C64 = sfft.rfft(padded, axis=1)
+        return spectrum, _energy(error, error)
+
+    def _adapt(
+        self,
+        s: slice,
+        rows: npt.NDArray[np.intp],
+        clean: F32,
+        err_spec: C64,
+        bg_energy: F64,
+        again: Bools,
+    ) -> None:
+        """Adapt the background of the `rows` of the channels `s`: ``clean`` ``(rows, bands)``
+        is the share of the error over the noise per band, `err_spec` and `bg_energy` the
+        spectrum and energy of the background's error on this frame; the rows flagged `again`
+        take a second step."""
+        p, j, q = self.partitions, self._slot, self.gradient_frames
+        a: slice | npt.NDArray[np.intp] = slice(None) if rows.size == self._w[s].shape[0] else rows
+        loudest = 0.5 * (self._power[s, j : j + p][a].sum(axis=2) / self.nfft).max(axis=1)
+        rate = MU * np.minimum(1.0, loudest / np.maximum(bg_energy, 1.0))
+        rate *= np.where(self._hold[s, 0][a] > 0, GEIGEL_STEP, 1.0)
+        step = np.clip(clean, 0.0, 1.0)[:, self._band_of_bin]
+        # Normalised by the far end's power per bin over the same frames and partitions.
+        recent_power = self._power[s, j : j + self._ring][a]
+        norm = recent_power[:, :q].sum(axis=1)
+        for i in range(1, p):
+            norm += recent_power[:, i : i + q].sum(axis=1)
+        norm += SPECTRAL_FLOOR * norm.mean(axis=1, keepdims=True) + self._floor
+        step *= rate.astype(np.float32)[:, None]
+        step /= norm
+        errors = [err_spec[:, None]]
+        if q > 1:
+            errors.append(self._background_errors(s, a, 1, q - 1))
+        self._update(s, a, step, errors)
+        if again.any():
+            twice = rows[again]
+            self._update(s, twice, step[again], [self._background_errors(s, twice, 0, q)])
+
+    def _background_errors(
+        self, s: slice, a: slice | npt.NDArray[np.intp], first: int, count: int
+    ) -> C64:
+        """Spectra ``(rows, count, B + 1)`` of the background's errors on frames ``first`` to
+        ``first + count - 1`` back from this one, with its current weights, for the rows `a`
+        of the channels `s`."""
+        b, p, j, n = self.frame, self.partitions, self._slot, self.nfft
+        r = self._ring
+        w = self._w[s, 1][a]
+        recent = self._spec[s, j : j + r]
+        rows = w.shape[0]
+        products = self._products[:rows, :count]
+        np.multiply(w[:, 0, None], recent[a, first : first + count], out=products)
+        for i in range(1, p):
+            products += w[:, i, None] * recent[a, first + i : first + i + count]
+        estimate = sfft.irfft(products, n, axis=2)[:, :, b:]
+        padded = self._padded[:rows, :count]
+        np.subtract(self._rx[s, j + first : j + first + count][a], estimate, out=padded[:, :, b:])
+        spectra: C64 = sfft.rfft(padded, axis=2)
+        return spectra
+
+    def _update(
+        self, s: slice, a: slice | npt.NDArray[np.intp], step: F32, errors: list[C64]
+    ) -> None:
+        """One normalised-gradient step of the background of the rows `a` of the channels `s`
+        over the frames whose error spectra `errors` holds (newest first, each piece
+        ``(rows, frames, B + 1)``), with the per-bin `step` ``(rows, B + 1)``."""
+        b, p, j, n = self.frame, self.partitions, self._slot, self.nfft
+        r = self._ring
+        recent = self._spec[s, j : j + r]
+        # The gradient sum_q conj(X_q+p) E_q is the conjugate of sum_q X_q+p conj(E_q), whose
+        # inverse transform is that of the latter read backwards: E is conjugated instead.
+        cross = np.empty((step.shape[0], p, b + 1), np.complex64)
+        for i in range(p):
+            at = i
+            for k, spectra in enumerate(errors):
+                if i == 0:
+                    np.conjugate(spectra, out=spectra)
+                count = spectra.shape[1]
+                term = (recent[a, at : at + count] * spectra).sum(axis=1)
+                if k:
+                    cross[:, i] += term
+                else:
+                    cross[:, i] = term
+                at += count
+        cross *= step[:, None]
+        corr = sfft.irfft(cross, n, axis=2)
+        # Constrained to B causal taps per partition, each tap's share of the step in
+        # proportion to its weight (capped: a block update overshoots on a few taps).
+        taps = self._taps[s, 1]
+        weights = taps[a]
+        share = np.abs(weights)
+        scale = (1.0 - PROPORTIONATE) / (share.mean(axis=(1, 2)) + np.float32(1e-3))
+        share *= scale.astype(np.float32)[:, None, None]
+        share += np.float32(PROPORTIONATE)
+        np.minimum(share, np.float32(SHARE_MAX), out=share)
+        weights[:, :, 0] += corr[:, :, 0] * share[:, :, 0]
+        weights[:, :, 1:] += corr[:, :, : n - b : -1] * share[:, :, 1:]
+        if not isinstance(a, slice):  # a gathered copy, not a view
+            taps[a] = weights
+        self._w[s, 1][a] = sfft.rfft(weights, n, axis=2)
 
 
 def _samples(a: npt.NDArray[Any]) -> F32:
