@@ -112,21 +112,27 @@ class StationMachine(Machine[StationState]):
             e.Timeout: Transition(None, ("howler",)),
         },
     }
+    # An idle station may see its phone hung up after the engine reset it mid-call.
     IGNORED: ClassVar[Ignored] = {
-        state: frozenset({e.Digit, e.Flash, e.Release, e.Timeout, e.PlayDone}) for state in S
+        state: frozenset({e.Digit, e.Flash, e.Release, e.Timeout, e.PlayDone})
+        | ({e.OnHook} if state is S.IDLE else frozenset())
+        for state in S
     }
 
     def __init__(self, channel: int, settings: StationSettings | None = None) -> None:
         super().__init__(channel)
         self.settings = settings or StationSettings()
         self.digits = ""
+        self.number_done = False  # the number is complete: later keys are not collected
 
     def reset(self) -> None:
         super().reset()
         self.digits = ""
+        self.number_done = False
 
     def dial_tone(self, event: e.Event) -> list[a.Action]:
         self.digits = ""
+        self.number_done = False
         return [
             a.SendTone("dial"),
             a.StartTimer("digits", self.settings.first_digit_s),
@@ -135,6 +141,8 @@ class StationMachine(Machine[StationState]):
 
     def take_digit(self, event: e.Event) -> list[a.Action]:
         assert isinstance(event, e.Digit)
+        if self.number_done:  # keys pressed while the call is placed
+            return [a.Notify("digit", {"digit": event.digit})]
         out: list[a.Action] = []
         if not self.digits:
             out.append(a.Quiet())  # the first digit stops dial tone
@@ -148,6 +156,9 @@ class StationMachine(Machine[StationState]):
         return out
 
     def number_complete(self, event: e.Event) -> list[a.Action]:
+        if self.number_done:
+            return []
+        self.number_done = True
         return [a.CancelTimer("digits"), a.Notify("dialled", {"number": self.digits})]
 
     def ring(self, event: e.Event) -> list[a.Action]:
@@ -168,6 +179,7 @@ class StationMachine(Machine[StationState]):
         return [a.StopRinging()]  # its timer goes when the ringing state is left
 
     def answered(self, event: e.Event) -> list[a.Action]:
+        self.number_done = True  # a soft dial has its number already; nothing to collect
         return [a.Notify("answered")]
 
     def not_answered(self, event: e.Event) -> list[a.Action]:
