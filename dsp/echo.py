@@ -39,8 +39,9 @@ path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx`
   weight (the improved proportionate NLMS of Benesty & Gay 2002, the share capped at three
   times the mean because a block update would overshoot on a few taps): a line echo is a
   short burst somewhere in the tail, and the taps that hold it learn faster.
-* **How often.** A background still far from the path (the foreground's ERLE over single talk
-  under ``MISADJUSTED_DB``, 25 dB, and over the line's noise) takes two such steps per
+* **How often.** A background still far from the path (the foreground's ERLE under
+  ``MISADJUSTED_DB``, 25 dB, both over the last 600 ms of single talk and over the last
+  125 ms, and its error over the line's noise; not in double talk) takes two such steps per
   frame, the second on errors recomputed after the first; once past it, one step every
   ``STEADY_EVERY`` (3) frames, the chunks of channels in turn. The learning rate thus follows
   the misadjustment, and so does the cost: a converged canceller spends most frames on the
@@ -125,7 +126,7 @@ ChannelIndex = int | Sequence[int] | slice | npt.NDArray[np.bool_] | npt.NDArray
 #: Default frame length; the output lags the input by one frame.
 FRAME_MS = 64.0
 #: Channels processed together, so that their arrays stay in cache.
-CHUNK = 128
+CHUNK = 256
 
 #: Largest normalised step of the background filter.
 MU = 1.0
@@ -456,7 +457,9 @@ class EchoCanceller:
         keep = self._path_smoothing
         live = far & ~self.frozen[s]
         misadjusted = live & ~double_talk
-        misadjusted &= acc[:, 1] > self._misadjusted * acc[:, 0] + 4.0 * self._level[s]
+        noise_floor = 4.0 * self._level[s]
+        misadjusted &= acc[:, 1] > self._misadjusted * acc[:, 0] + noise_floor
+        misadjusted &= path[:, 0] > self._misadjusted * path[:, 2] + noise_floor
         turn = (self._frames + s.start // CHUNK) % STEADY_EVERY == 0
         runs = quiet | misadjusted | (live if turn else False)
         rows = np.flatnonzero(runs)
