@@ -304,9 +304,9 @@ class EchoCanceller:
         table = sps.sosfilt(sos, rng.standard_normal(size + b))[b:]
         self._comfort = (table / np.sqrt(np.mean(table * table))).astype(np.float32)
         # Stream buffers: input not yet a whole frame, output not yet handed out.
-        self._rx_in = np.zeros((c, 0), np.float32)
-        self._tx_in = np.zeros((c, 0), np.float32)
-        self._out = np.zeros((c, b), np.float32)
+        self._in = np.zeros((2, c, b), np.float32)  # rx and tx of the frame being filled
+        self._filled = 0
+        self._out = np.zeros((c, b), np.float32)  # the last frame out, from sample `_filled`
 
     @property
     def delay(self) -> int:
@@ -376,25 +376,26 @@ class EchoCanceller:
         if d.shape != x.shape:
             raise ValueError(f"rx and tx must have the same shape, got {d.shape} and {x.shape}")
         n, b = d.shape[1], self.frame
-        d_all = np.concatenate([self._rx_in, _samples(d)], axis=1)
-        x_all = np.concatenate([self._tx_in, _samples(x)], axis=1)
-        frames = d_all.shape[1] // b
-        have = self._out.shape[1]
-        out = np.empty((self.channels, have + frames * b), np.float32)
-        out[:, :have] = self._out
-        for f in range(frames):
-            cols = slice(f * b, (f + 1) * b)
-            self._slot = (self._slot - 1) % self._ring
-            for lo in range(0, self.channels, CHUNK):
-                rows = slice(lo, min(lo + CHUNK, self.channels))
-                out[rows, have + f * b : have + (f + 1) * b] = self._frame(
-                    rows, d_all[rows, cols], x_all[rows, cols]
-                )
-            self._frames += 1
-        self._rx_in = d_all[:, frames * b :]
-        self._tx_in = x_all[:, frames * b :]
-        self._out = out[:, n:]
-        return np.clip(np.rint(out[:, :n]), -32768.0, 32767.0).astype(np.int16)
+        d32, x32 = _samples(d), _samples(x)
+        result = np.empty((self.channels, n), np.float32)
+        at = 0
+        while at < n:
+            filled = self._filled
+            take = min(b - filled, n - at)
+            result[:, at : at + take] = self._out[:, filled : filled + take]
+            self._in[0, :, filled : filled + take] = d32[:, at : at + take]
+            self._in[1, :, filled : filled + take] = x32[:, at : at + take]
+            self._filled = (filled + take) % b
+            at += take
+            if self._filled == 0:
+                self._slot = (self._slot - 1) % self._ring
+                for lo in range(0, self.channels, CHUNK):
+                    rows = slice(lo, min(lo + CHUNK, self.channels))
+                    self._out[rows] = self._frame(rows, self._in[0, rows], self._in[1, rows])
+                self._frames += 1
+        np.rint(result, out=result)
+        np.clip(result, -32768.0, 32767.0, out=result)
+        return result.astype(np.int16)
 
     def _frame(self, s: slice, d: F32, x: F32) -> F32:
         """One frame of the channels `s`: ``d`` is rx and ``x`` tx, both ``(c, B)``; returns the
@@ -417,7 +418,10 @@ class EchoCanceller:
         peaks[:, 1:] = peaks[:, :-1]
         peaks[:, 0] = peak
         spectra = self._spec[s, j : j + p]
-        window_energy = self._power[s, j : j + p].sum(axis=2) / n  # (c, P): tx energy
+        # tx energy per partition's window, (c, P)
+        window_energy = (
+            power.sum(axis=1, keepdims=True) if p == 1 else self._power[s, j : j + p].sum(axis=2)
+        ) / n
         tail_energy = window_energy.sum(axis=1)
         far = tail_energy > self._far
         quiet = tail_energy < self._quiet
@@ -542,11 +546,17 @@ class EchoCanceller:
         target = (~(self.nlp[s] & far & ~double_talk & residual)).astype(np.float32)
         gain = self._gain[s]
         out: F32 = e_fg
-        if not (np.all(target == 1.0) and np.all(gain == 1.0)):
+        moving = target != gain
+        comforted = (target == 0.0) & ~moving
+        if moving.any() or comforted.any():
             at = (self._frames * b) % self._comfort.size
-            comfort = self._comfort[at : at + b] * np.sqrt(level / b).astype(np.float32)[:, None]
-            fade = gain[:, None] + (target - gain)[:, None] * self._ramp
-            out = comfort + fade * (e_fg - comfort)
+            table = self._comfort[at : at + b]
+            scale = np.sqrt(level / b).astype(np.float32)[:, None]
+            out[comforted] = table * scale[comforted]
+            if moving.any():
+                comfort = table * scale[moving]
+                fade = gain[moving, None] + (target - gain)[moving, None] * self._ramp
+                out[moving] = comfort + fade * (e_fg[moving] - comfort)
         gain[:] = target
         return out
 
