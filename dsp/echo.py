@@ -516,6 +516,7 @@ class EchoCanceller:
             taps[wrong] = 0
             path[wrong, :2] = path[wrong, 2, None]
             path[wrong, 3] = path[wrong, 2]
+            acc[wrong] = 0.0
         fresh = np.zeros(c, bool)
         fresh[rows] = True
         fresh &= live

@@ -13,10 +13,11 @@ over the power of what is left of it in the output (output minus the near-end pa
 is off wherever the linear canceller is measured.
 
 Speech teaches the canceller only the frequencies it has used so far: a second into the far
-end's speech a sound it has not made yet can still bring some echo through. So 20 dB one
-second in is asserted on every path for far-end noise, and for speech on the median over
-paths and talkers, with 15 dB on each; speexdsp's canceller, side by side in
-``bench/test_echo_bench.py``, is further behind on the same signals.
+end's speech a sound it has not made yet can still bring some echo through. The issue's
+20 dB one second in is nevertheless asserted on every path and talker, for noise and speech
+alike, and on more talkers than the fixtures' own (`test_erle_within_one_second_of_speech_
+on_more_talkers`); so is the re-learning of a changed echo path within 2 s, on every pair
+of paths.
 """
 
 from __future__ import annotations
@@ -202,13 +203,35 @@ def test_erle_within_one_second_of_noise(far_alone: tuple[Line, F64, list[str]])
 
 
 def test_erle_within_one_second_of_speech(far_alone: tuple[Line, F64, list[str]]) -> None:
-    """1 s into far-end speech the canceller takes out most of the echo: at least 20 dB in the
-    median over paths and talkers, 15 dB on each (see the module docstring)."""
+    """1 s into far-end speech the canceller takes out most of the echo: at least 20 dB on
+    every path and talker."""
     line, out, names = far_alone
     got = erle(line, out, 1.0, 2.0)
-    speech_erle = np.array([v for n, v in zip(names, got, strict=True) if "speech" in n])
-    assert np.median(speech_erle) >= 20.0, speech_erle.round(1)
-    assert speech_erle.min() >= 15.0, speech_erle.round(1)
+    low = {
+        n: round(float(v), 1) for n, v in zip(names, got, strict=True) if "speech" in n and v < 20.0
+    }
+    assert not low, low
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_erle_within_one_second_of_speech_on_more_talkers(seed: int) -> None:
+    """The same on four more stretches of speech per path and seed (talkers, levels and
+    sentences drawn from the corpus), 4 s each."""
+    rng = np.random.default_rng(SEED + 100 + seed)
+    tx, paths, names = [], [], []
+    for name, (kind, erl_db) in PATHS.items():
+        for _ in range(4):
+            tx.append(speech(4.0, rng))
+            paths.append(echo_path(kind, erl_db))
+            names.append(name)
+    line = make_line(tx, paths, rng)
+    got = erle(line, cancel(EchoCanceller(line.channels, nlp=False), line), 1.0, 2.0)
+    low = {
+        f"{n}/{i}": round(float(v), 1)
+        for i, (n, v) in enumerate(zip(names, got, strict=True))
+        if v < 20.0
+    }
+    assert not low, low
 
 
 def test_erle_estimate_follows_the_measured_erle(far_alone: tuple[Line, F64, list[str]]) -> None:
@@ -338,16 +361,29 @@ def test_near_end_passes(nlp: bool) -> None:
 CHANGE_S = 8.0
 
 
-@pytest.mark.parametrize("source", ["noise", "speech"])
-def test_echo_path_change_is_relearnt_within_two_seconds(source: str) -> None:
-    """The hybrid is swapped for another at 8 s (the line is re-routed). With far-end noise
-    the canceller is back above 20 dB within 2 s; with speech, which teaches it more slowly,
-    above 15 dB (as it was 2 s after a cold start)."""
-    rng = np.random.default_rng(SEED + 3)
+SWAPS = [("hybrid", "delayed_50ms"), ("delayed_50ms", "mid"), ("two_hybrids", "hybrid")]
+SWAPS = [("hybrid", "delayed_50ms"), ("delayed_50ms", "mid"), ("two_hybrids", "hybrid")]
+ALL_SWAPS = [(old, new) for old in PATHS for new in PATHS if old != new]
+
+
+@pytest.mark.parametrize(
+    ("source", "swaps"),
+    [
+        ("noise", SWAPS),
+        ("speech", SWAPS),
+        ("speech", ALL_SWAPS),
+    ],
+    ids=["noise", "speech", "speech-every-pair"],
+)
+def test_echo_path_change_is_relearnt_within_two_seconds(
+    source: str, swaps: list[tuple[str, str]]
+) -> None:
+    """The hybrid is swapped for another at 8 s (the line is re-routed): 2 s later the
+    canceller is back above 20 dB, on far-end noise and speech, from any path to any other."""
+    rng = np.random.default_rng(SEED + 3 + (len(swaps) > 3))
     total = CHANGE_S + 4.0
     n = round(total * FS)
     change = round(CHANGE_S * FS)
-    swaps = [("hybrid", "delayed_50ms"), ("delayed_50ms", "mid"), ("two_hybrids", "hybrid")]
     tx = []
     echo = []
     for old, new in swaps:
@@ -364,7 +400,7 @@ def test_echo_path_change_is_relearnt_within_two_seconds(source: str) -> None:
     before = erle(line, out, CHANGE_S - 2.0, CHANGE_S)
     relearnt = erle(line, out, CHANGE_S + 2.0, CHANGE_S + 4.0)
     assert np.all(before >= 20.0), before.round(1)
-    assert np.all(relearnt >= (20.0 if source == "noise" else 15.0)), relearnt.round(1)
+    assert np.all(relearnt >= 20.0), relearnt.round(1)
 
 
 # --- controls --------------------------------------------------------------------------------
