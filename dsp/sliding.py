@@ -16,6 +16,11 @@ zero. The spectrum is referenced to the first sample of the window:
     X_k(f) = sum_{m=0}^{N-1} x[(k + 1 - W) * hop + m] * exp(-2j pi f m / fs)
 
 Results depend only on the samples, never on how the stream was cut into blocks.
+
+Layout: the samples are turned time-major, ``(hop, sub-blocks, channels)``, as they are
+converted to float32, so the product is one contiguous matrix product and every sum of
+sub-blocks runs over whole rows of channels. `Windows` shows the results as
+``(channels, windows, ...)`` views of those time-major arrays.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ class Windows:
     Attributes
     ----------
     spectrum : ndarray, shape (channels, windows, 2 * freqs), float32
-        Real parts of the window DFT at each frequency, then the imaginary parts.
+        Real parts of the window DFT at each frequency, then the imaginary parts. A view:
+        ``spectrum.transpose(2, 1, 0)`` is C-contiguous.
     energy : ndarray, shape (channels, windows), float32
-        Sum of squares of the window's samples (int16 units squared).
+        Sum of squares of the window's samples (int16 units squared). A view:
+        ``energy.T`` is C-contiguous.
     first : int
         Stream index of the first window in these arrays.
     """
@@ -100,20 +107,22 @@ class SlidingDft:
         self.window_hops = window_hops
         self.window = hop * window_hops
         nf = f.size
-        # Basis column blocks, one per position j of a sub-block inside the window:
+        # Basis rows, one block per position j of a sub-block inside the window:
         # [cos(w (n + j hop)), -sin(w (n + j hop))], n = 0 .. hop-1.
-        n = np.arange(hop, dtype=np.float64)[:, None]
+        n = np.arange(hop, dtype=np.float64)[None, :]
         blocks = []
         for j in range(window_hops):
-            phase = 2.0 * np.pi * f[None, :] * (n + j * hop) / fs
+            phase = 2.0 * np.pi * f[:, None] * (n + j * hop) / fs
             blocks += [np.cos(phase), -np.sin(phase)]
-        self._basis = np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
+        self._basis = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
         self._nf = nf
         self._pending = np.zeros((channels, 0), dtype=np.float32)
         # Products and energies of the last window_hops - 1 sub-blocks, for windows that
-        # straddle two calls. Zero before the stream starts.
-        self._hist = np.zeros((channels, window_hops - 1, window_hops, 2 * nf), np.float32)
-        self._hist_energy = np.zeros((channels, window_hops - 1), np.float32)
+        # straddle two calls, as (position, 2 * freqs, sub-block, channel) and (sub-block,
+        # channel). Zero before the stream starts.
+        self._hist = np.zeros((window_hops, 2 * nf, window_hops - 1, channels), np.float32)
+        self._hist_energy = np.zeros((window_hops - 1, channels), np.float32)
+        self._samples = np.zeros((hop, 0, channels), np.float32)
         self._next = 0
 
     def reset(self) -> None:
@@ -131,45 +140,50 @@ class SlidingDft:
             raise ValueError(
                 f"block must have shape (channels={self.channels}, samples), got {a.shape}"
             )
-        hop, w, nf = self.hop, self.window_hops, self._nf
+        hop, w, nf, channels = self.hop, self.window_hops, self._nf, self.channels
         have = self._pending.shape[1]
         nsub = (have + a.shape[1]) // hop
         used = nsub * hop
         first = self._next
         self._next += nsub
-        # Sub-blocks to transform, converted to float32 in the same pass as the copy.
         take = used - have
-        flat = np.empty((self.channels, used), np.float32)
         if take >= 0:
-            flat[:, :have] = self._pending
-            flat[:, have:] = a[:, :take]
+            if have:
+                joined = np.empty((channels, used), np.float32)
+                joined[:, :have] = self._pending
+                joined[:, have:] = a[:, :take]
+            else:
+                joined = a[:, :used]
             self._pending = np.array(a[:, take:], dtype=np.float32)
         else:
-            flat[:] = self._pending[:, :used]
+            joined = self._pending[:, :used]
             self._pending = np.concatenate([self._pending[:, used:], a.astype(np.float32)], axis=1)
-        rows = flat.reshape(self.channels * nsub, hop)
-        prod = (rows @ self._basis).reshape(self.channels, nsub, w, 2 * nf)
-        sub_energy = np.einsum("ij,ij->i", rows, rows).reshape(self.channels, nsub)
+        # Time-major sub-blocks, converted to float32 in the same pass as the transpose.
+        if self._samples.shape[1] != nsub:
+            self._samples = np.empty((hop, nsub, channels), np.float32)
+        samples = self._samples
+        samples[...] = joined.reshape(channels, nsub, hop).transpose(2, 1, 0)
+        cols = samples.reshape(hop, nsub * channels)
+        prod = (self._basis @ cols).reshape(w, 2 * nf, nsub, channels)
+        sub_energy = np.einsum("ij,ij->j", cols, cols).reshape(nsub, channels)
         # Window m ends with sub-block m; its sub-block at position j (of w) is m - (w-1-j),
         # which for the first windows lies in earlier calls (kept in _hist, oldest first).
-        spectrum = prod[:, :, w - 1].copy()
+        spectrum = prod[w - 1].copy()
         energy = sub_energy.copy()
         for j in range(w - 1):
             lag = w - 1 - j
             if nsub > lag:
-                spectrum[:, lag:] += prod[:, : nsub - lag, j]
-                energy[:, lag:] += sub_energy[:, : nsub - lag]
+                spectrum[:, lag:] += prod[j, :, : nsub - lag]
+                energy[lag:] += sub_energy[: nsub - lag]
             k = min(lag, nsub)
-            spectrum[:, :k] += self._hist[:, w - 1 - lag : w - 1 - lag + k, j]
-            energy[:, :k] += self._hist_energy[:, w - 1 - lag : w - 1 - lag + k]
+            spectrum[:, :k] += self._hist[j, :, w - 1 - lag : w - 1 - lag + k]
+            energy[:k] += self._hist_energy[w - 1 - lag : w - 1 - lag + k]
         if w > 1:
             keep = w - 1
             if nsub >= keep:
-                self._hist = prod[:, nsub - keep :].copy()
-                self._hist_energy = sub_energy[:, nsub - keep :].copy()
+                self._hist = prod[:, :, nsub - keep :].copy()
+                self._hist_energy = sub_energy[nsub - keep :].copy()
             else:
-                self._hist = np.concatenate([self._hist[:, nsub:], prod], axis=1)
-                self._hist_energy = np.concatenate(
-                    [self._hist_energy[:, nsub:], sub_energy], axis=1
-                )
-        return Windows(spectrum, energy, first)
+                self._hist = np.concatenate([self._hist[:, :, nsub:], prod], axis=2)
+                self._hist_energy = np.concatenate([self._hist_energy[nsub:], sub_energy], axis=0)
+        return Windows(spectrum.transpose(2, 1, 0), energy.T, first)

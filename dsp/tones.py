@@ -20,6 +20,11 @@ How it works, every 5 ms hop over 20 ms windows:
    energy. Failing that, a window is voice-active when its level is above the voice
    threshold, else quiet. Each window gets one code: quiet, voice or a signal.
 
+   Offsets are measured only where a signal may be: first every window is put to the level
+   and energy tests as they would stand with the largest correction a signal's tolerance
+   allows, which every window carrying the signal passes. On trunks in conversation hardly
+   any window gets through (tone bursts do), so the cost per window is a few products.
+
 2. Per-channel state machines in Python, visited only when a channel's code changes or one
    of its timers falls due; every decision is taken at a window index, so the events do not
    depend on how the stream is cut into blocks.
@@ -760,21 +765,27 @@ class _Cadence:
 
 
 class _Rows:
-    """One channel's window codes, ratios and cumulative energies around a block."""
+    """Window codes, ratios and cumulative energies of every channel around a block, one
+    row per window from window `base` on, one column per channel."""
 
-    __slots__ = ("base", "code", "cum", "ratio")
+    __slots__ = ("base", "codes", "cums", "ratios")
 
     def __init__(
-        self, base: int, code: npt.NDArray[np.int16], ratio: F64, cum: npt.NDArray[np.int64]
+        self, base: int, codes: npt.NDArray[np.int16], ratios: F64, cums: npt.NDArray[np.int64]
     ) -> None:
         self.base = base
-        self.code = code
-        self.ratio = ratio
-        self.cum = cum
+        self.codes = codes
+        self.ratios = ratios
+        self.cums = cums
 
-    def at(self, k: int) -> tuple[int, float, int]:
-        j = k - self.base
-        return int(self.code[j]), float(self.ratio[j]), int(self.cum[j])
+    def code(self, c: int, k: int) -> int:
+        return int(self.codes[k - self.base, c])
+
+    def ratio(self, c: int, k: int) -> float:
+        return float(self.ratios[k - self.base, c])
+
+    def cum(self, c: int, k: int) -> int:
+        return int(self.cums[k - self.base, c])
 
 
 _QUIET, _ACTIVE = 0, 1  # window codes; a signal s has code s + 2
@@ -812,7 +823,8 @@ class _Channel:
     def __init__(self, index: int, rules: _Rules) -> None:
         self.index = index
         self.rules = rules
-        # The run of equal window codes the stream is in.
+        # The run of equal window codes the stream is in; the ratio and energies are set
+        # only by runs of a signal, the only runs that open segments.
         self.run_code = _QUIET
         self.run_start = 0
         self.run_ratio = 0.0
@@ -871,21 +883,21 @@ class _Channel:
         self.deadline = self._next_deadline(k)
 
     def _new_run(self, k: int, rows: _Rows) -> None:
-        code, ratio, _ = rows.at(k)
-        _, prev_ratio, prev_cum = rows.at(k - 1)
+        c = self.index
+        code = rows.code(c, k)
         if self.seg_signal >= 0 and self.run_code == self.seg_signal + 2:
             self.seg_last = k - 1
-            self.seg_last_ratio = prev_ratio
-            self.seg_last_cum = prev_cum
+            self.seg_last_ratio = rows.ratio(c, k - 1)
+            self.seg_last_cum = rows.cum(c, k - 1)
         if self.run_code == _ACTIVE:
             self.voice_last = k - 1
             self.voice_count += k - self.run_start
         self.run_code = code
         self.run_start = k
-        self.run_ratio = ratio
-        self.run_cum1 = prev_cum
-        self.run_cum4 = rows.at(k - 4)[2]
         if code >= 2:
+            self.run_ratio = rows.ratio(c, k)
+            self.run_cum1 = rows.cum(c, k - 1)
+            self.run_cum4 = rows.cum(c, k - 4)
             if self.seg_signal < 0:
                 self._open_segment()
             if not self.voice_on:
@@ -893,7 +905,7 @@ class _Channel:
         elif code == _ACTIVE and not self.voice_on and self.voice_first < 0:
             self.voice_first = k
             self.voice_count = 0
-            self.voice_cum = prev_cum
+            self.voice_cum = rows.cum(c, k - 1)
 
     def _open_segment(self) -> None:
         w = self.rules.window
@@ -923,13 +935,13 @@ class _Channel:
         # The off-period's energy is measured over windows wholly after the tone: from four
         # windows after its last one.
         m.gap_window = self.seg_last + 3
-        m.gap_cum = rows.at(m.gap_window)[2]
+        m.gap_cum = rows.cum(self.index, m.gap_window)
 
     def _tail_quiet(self, m: _Cadence, k: int, rows: _Rows) -> bool:
         """Whether the open off-period of `m` has been quiet up to window `k`."""
         if len(m.marks) % 2 or m.gap_window < 0 or k <= m.gap_window or self.seg_signal >= 0:
             return False
-        gap_mean = ((rows.at(k)[2] - m.gap_cum) % _WRAP) / (k - m.gap_window)
+        gap_mean = ((rows.cum(self.index, k) - m.gap_cum) % _WRAP) / (k - m.gap_window)
         return gap_mean * self.rules.quiet_factor <= m.on_mean
 
     def _make_real(self, k: int, out: list[ToneEvent]) -> None:
@@ -986,7 +998,7 @@ class _Channel:
                             if since < m.gap_window:
                                 since, cum = m.gap_window, m.gap_cum
                             if k > since:
-                                loud = ((rows.at(k)[2] - cum) % _WRAP) / (k - since)
+                                loud = ((rows.cum(self.index, k) - cum) % _WRAP) / (k - since)
                                 m.open_ok &= loud * r.quiet_factor <= m.on_mean
             elif k - self.voice_last > r.hangover:
                 self.voice_first = -1
@@ -1024,16 +1036,6 @@ class _Channel:
 
 # --------------------------------------------------------------------------------------
 # The detector
-
-
-@dataclass(frozen=True, slots=True)
-class _Signal:
-    """A set of plan frequencies that tones share, as the screening tests it."""
-
-    comps: tuple[int, ...]  # indices into the detector's frequencies
-    coef: tuple[int, ...]  # indices into the fitted coefficients (re parts, then im parts)
-    gram: F64
-    tolerance: float
 
 
 class ToneDetector:
@@ -1087,8 +1089,12 @@ class ToneDetector:
         w = 2.0 * np.pi * np.asarray(freqs)[None, :] / fs
         basis = np.hstack([np.cos(w * m), -np.sin(w * m)])
         gram = basis.T @ basis
-        self._solve = np.linalg.inv(gram)
-        self._advance = np.exp(-1j * 2.0 * np.pi * np.asarray(freqs) * hop / fs)
+        self._fit = np.linalg.inv(gram).T
+        # The phase a component at its nominal frequency advances by between windows, to
+        # take off (as cos, sin of minus the advance, one row per frequency).
+        advance = 2.0 * np.pi * np.asarray(freqs)[:, None] * hop / fs
+        self._back_cos = np.cos(advance)
+        self._back_sin = -np.sin(advance)
 
         det = self.plan.detection
         keys: list[tuple[float, ...]] = []
@@ -1096,21 +1102,32 @@ class ToneDetector:
             key = tuple(sorted(t.freqs))
             if key not in keys:
                 keys.append(key)
-        signals = []
+        # The signals' tests, one row per signal and one column per frequency (per fitted
+        # coefficient for the Gram matrices); a frequency outside a signal passes its tests.
+        self._min_energy = window * sine_power(det.min_level_dbm0)
+        ns = len(keys)
+        member = np.zeros((ns, nf), bool)
+        tolerance = np.full((ns, nf), np.inf)
+        grams = np.zeros((ns, 2 * nf, 2 * nf))
+        least_power = np.full((ns, nf), -np.inf)
+        least_share = np.zeros(ns)
         by_signal: list[tuple[_Rule, ...]] = []
         per_sample = fs / 1000.0
-        for key in keys:
+        for s, key in enumerate(keys):
             members = [t for t in self.plan.tones if tuple(sorted(t.freqs)) == key]
-            comps = tuple(freqs.index(f) for f in key)
-            coef = comps + tuple(nf + c for c in comps)
-            signals.append(
-                _Signal(
-                    comps,
-                    coef,
-                    np.ascontiguousarray(gram[np.ix_(coef, coef)]),
-                    max(t.freq_tolerance_hz for t in members),
-                )
-            )
+            comps = [freqs.index(f) for f in key]
+            coef = comps + [nf + c for c in comps]
+            member[s, comps] = True
+            tolerance[s, comps] = max(t.freq_tolerance_hz for t in members)
+            sub = gram[np.ix_(coef, coef)]
+            grams[np.ix_([s], coef, coef)] = sub[None]
+            # Screening: a window whose components are within the tolerance has lost at
+            # most `loss` of their power to the window response, and c'G c' is at most
+            # eig_max(G) |c'|^2 (`loud` and `energy_ratio` below); the margin covers rounding.
+            a = tolerance[s, comps[0]] * np.pi * window / fs
+            loss = (math.sin(a) / a) ** 2 * (1.0 - 1e-6)
+            least_power[s, comps] = self._min_energy * 2.0 / window * loss
+            least_share[s] = det.energy_ratio * loss / float(np.linalg.eigvalsh(sub)[-1])
             rules = []
             for t in members:
                 periods = tuple(
@@ -1127,14 +1144,17 @@ class ToneDetector:
                     )
                 )
             by_signal.append(tuple(rules))
-        self._signals = tuple(signals)
+        self._member = member[:, :, None]
+        self._tolerance = tolerance[:, :, None]
+        self._grams = grams.reshape(ns * 2 * nf, 2 * nf)
+        self._least_power = least_power[:, :, None]
+        self._least_share = least_share[:, None]
+        self._least_comp = np.where(member, self._min_energy, -np.inf)[:, :, None]
+        self._share = member.astype(np.float64)
+        self._several = bool((member.sum(axis=1) > 1).any())
         # The window response is only undone within the largest tolerance of a frequency.
-        cap = np.zeros(nf)
-        for sig in signals:
-            cap[list(sig.comps)] = np.maximum(cap[list(sig.comps)], sig.tolerance)
-        self._cap = cap
+        self._cap = np.where(member, tolerance, 0.0).max(axis=0)[:, None]
 
-        self._min_energy = window * sine_power(det.min_level_dbm0)
         self._voice_energy = window * sine_power(self.plan.voice.threshold_dbm0)
         self._twist = 10.0 ** (det.max_twist_db / 10.0)
         self._ratio = det.energy_ratio
@@ -1154,10 +1174,13 @@ class ToneDetector:
         # Windows of history kept per channel: segment boundaries look back over a bridge
         # and four windows more.
         self._depth = bridge + 6
-        self._z_last = np.zeros((channels, nf), np.complex128)
-        self._code = np.zeros((channels, self._depth), np.int16)
-        self._ratio_hist = np.zeros((channels, self._depth))
-        self._cum = np.zeros((channels, self._depth), np.int64)
+        # Fitted coefficients, (2 * freqs, channels + windows * channels): those of the last
+        # window of the previous block, then this block's.
+        self._fits = np.zeros((2 * nf, channels))
+        # History by window (rows) and channel (columns).
+        self._code = np.zeros((self._depth, channels), np.int16)
+        self._ratio_hist = np.zeros((self._depth, channels))
+        self._cum = np.zeros((self._depth, channels), np.int64)
         self._deadline = np.full(channels, _NEVER, np.int64)
         self._state = [_Channel(c, self._rules) for c in range(channels)]
 
@@ -1184,25 +1207,26 @@ class ToneDetector:
             return []
         code, ratio, energy = self._screen(w)
         depth = self._depth
-        codes = np.concatenate([self._code, code], axis=1)
-        ratios = np.concatenate([self._ratio_hist, ratio], axis=1)
-        cums = np.concatenate([self._cum, self._cum[:, -1:] + np.cumsum(energy, axis=1)], axis=1)
-        self._code = codes[:, -depth:].copy()
-        self._ratio_hist = ratios[:, -depth:].copy()
-        self._cum = cums[:, -depth:].copy()
+        codes = np.concatenate([self._code, code])
+        ratios = np.concatenate([self._ratio_hist, ratio])
+        cums = np.concatenate([self._cum, np.cumsum(energy, axis=0)])
+        cums[depth:] += self._cum[-1]
+        self._code = codes[-depth:].copy()
+        self._ratio_hist = ratios[-depth:].copy()
+        self._cum = cums[-depth:].copy()
 
-        changed = codes[:, depth:] != codes[:, depth - 1 : -1]
+        changed = codes[depth:] != codes[depth - 1 : -1]
         last = w.first + w.count - 1
-        visit = np.flatnonzero(changed.any(axis=1) | (self._deadline <= last))
+        visit = np.flatnonzero(changed.any(axis=0) | (self._deadline <= last))
         # Windows where each channel's code changes, channel by channel.
-        where_c, where_w = np.nonzero(changed)
+        where_c, where_w = np.nonzero(changed.T)
         at = (where_w + w.first).tolist()
         lows = np.searchsorted(where_c, visit).tolist()
         highs = np.searchsorted(where_c, visit, side="right").tolist()
+        rows = _Rows(w.first - depth, codes, ratios, cums)
         events: list[ToneEvent] = []
         for c, low, high in zip(visit.tolist(), lows, highs, strict=True):
             state = self._state[c]
-            rows = _Rows(w.first - depth, codes[c], ratios[c], cums[c])
             changes = [*at[low:high], _NEVER]
             i = 0
             while True:
@@ -1217,41 +1241,79 @@ class ToneDetector:
         return events
 
     def _screen(self, w: Windows) -> tuple[npt.NDArray[np.int16], F64, npt.NDArray[np.int64]]:
-        """Window codes, the energy ratio of each window's signal, and window energies."""
-        nf = self._nf
-        coef = w.spectrum.astype(np.float64) @ self._solve
-        z = coef[:, :, :nf] + 1j * coef[:, :, nf:]
-        prev = np.concatenate([self._z_last[:, None, :], z[:, :-1, :]], axis=1)
-        self._z_last = z[:, -1, :].copy()
-        offset = np.angle(z * np.conj(prev) * self._advance) * (self.fs / (2.0 * np.pi * self._hop))
-        # Undo the window's response at the measured offset, sin(a) / a to within 1e-4.
-        a = np.maximum(
-            np.minimum(np.abs(offset), self._cap) * (np.pi * self._window / self.fs), 1e-9
-        )
-        gain = np.sin(a) / a
-        coef = coef / np.concatenate([gain, gain], axis=2)
-        comp = (coef[:, :, :nf] ** 2 + coef[:, :, nf:] ** 2) * (self._window / 2.0)
-        loud = comp >= self._min_energy
-        energy = w.energy.astype(np.float64)
-        inv_energy = 1.0 / np.maximum(energy, 1.0)
+        """Window codes, the energy ratio of each window's signal, and window energies, by
+        window (rows) and channel (columns)."""
+        nf, channels = self._nf, self.channels
+        shape = (w.count, channels)
+        n = w.count * channels
+        if self._fits.shape[1] != channels + n:
+            fits = np.empty((2 * nf, channels + n))
+            fits[:, :channels] = self._fits[:, :channels]
+            self._fits = fits
+        fits = self._fits
+        spectrum = w.spectrum.transpose(2, 1, 0).reshape(2 * nf, n)
+        fit = np.matmul(self._fit, spectrum.astype(np.float64), out=fits[:, channels:])
+        energy = w.energy.T.reshape(n).astype(np.float64)
+        code = (energy >= self._voice_energy).astype(np.int16)
+        best = np.zeros(n)
 
-        label = np.zeros(energy.shape, np.int16)
-        best = np.zeros(energy.shape)
-        for s, sig in enumerate(self._signals):
-            c = coef[:, :, list(sig.coef)]
-            ratio = np.einsum("cwi,cwi->cw", np.einsum("cwi,ij->cwj", c, sig.gram), c) * inv_energy
-            ok = ratio >= self._ratio
-            comps = list(sig.comps)
-            ok &= loud[:, :, comps].all(axis=2)
-            ok &= (np.abs(offset[:, :, comps]) <= sig.tolerance).all(axis=2)
-            if len(comps) > 1:
-                e = comp[:, :, comps]
-                ok &= e.max(axis=2) <= self._twist * e.min(axis=2)
-            better = ok & (ratio > best)
-            label[better] = s + 2
-            best[better] = ratio[better]
-        code = np.where(label > 0, label, (energy >= self._voice_energy).astype(np.int16))
-        return code, best, np.rint(energy).astype(np.int64)
+        # Most windows (speech, silence) cannot carry any signal. Tests that every window
+        # carrying one passes, whatever its frequency offsets, leave the few that need the
+        # offsets measured.
+        power = fit[:nf] ** 2 + fit[nf:] ** 2
+        maybe = self._share @ power >= self._least_share * np.maximum(energy, 1.0)
+        maybe &= (power >= self._least_power).all(axis=1)
+        idx = np.flatnonzero(maybe.any(axis=0))
+        if idx.size:
+            # (np.take keeps the gathered columns contiguous, as fancy indexing would not.)
+            label, best[idx] = self._signal_of(
+                np.take(fits, idx + channels, axis=1), np.take(fits, idx, axis=1), energy[idx]
+            )
+            code[idx] = np.where(label > 0, label, code[idx])
+        fits[:, :channels] = fits[:, n:]
+        return (
+            code.reshape(shape),
+            best.reshape(shape),
+            np.rint(energy).astype(np.int64).reshape(shape),
+        )
+
+    def _signal_of(self, coef: F64, prev: F64, energy: F64) -> tuple[npt.NDArray[np.int16], F64]:
+        """Label (signal + 2, or 0 for none) and energy ratio of windows with fitted
+        coefficients `coef`, shape (2 * freqs, windows), after windows with `prev`, and of
+        energy `energy`, shape (windows,)."""
+        nf = self._nf
+        re, im, prev_re, prev_im = coef[:nf], coef[nf:], prev[:nf], prev[nf:]
+        # Phase turned since the window before, beyond the nominal advance: the angle of
+        # z * conj(prev) * exp(-1j * advance), in real arithmetic.
+        dot = re * prev_re + im * prev_im
+        cross = im * prev_re - re * prev_im
+        turn = np.arctan2(
+            dot * self._back_sin + cross * self._back_cos,
+            dot * self._back_cos - cross * self._back_sin,
+        )
+        offset = np.abs(turn) * (self.fs / (2.0 * np.pi * self._hop))
+        # Undo the window's response at the measured offset, sin(a) / a to within 1e-4.
+        a = np.maximum(np.minimum(offset, self._cap) * (np.pi * self._window / self.fs), 1e-9)
+        gain = np.sin(a) / a
+        c = coef / np.concatenate([gain, gain])
+        comp = (c[:nf] ** 2 + c[nf:] ** 2) * (self._window / 2.0)
+
+        # By signal (rows) and window (columns).
+        count, signals = len(energy), len(self._member)
+        quad = (self._grams @ c).reshape(signals, 2 * nf, count) * c
+        ratio = quad.sum(axis=1) * (1.0 / np.maximum(energy, 1.0))
+        fails = (offset > self._tolerance) | (comp < self._least_comp)
+        ok = (ratio >= self._ratio) & ~fails.any(axis=1)
+        if self._several:
+            top = np.where(self._member, comp, -np.inf).max(axis=1)
+            low = np.where(self._member, comp, np.inf).min(axis=1)
+            ok &= top <= self._twist * low
+        # The signal that fills most of the window (the first of equals).
+        pick = np.where(ok, ratio, -1.0).argmax(axis=0)
+        cols = np.arange(count)
+        found = ok[pick, cols]
+        label = np.where(found, pick + 2, 0).astype(np.int16)
+        return label, np.where(found, ratio[pick, cols], 0.0)
 
 
 def detect_tones(
