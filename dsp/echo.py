@@ -45,7 +45,7 @@ path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx`
   frame, the second on errors recomputed after the first; once past it, one step every
   ``STEADY_EVERY`` (3) frames, the chunks of channels in turn. The learning rate thus follows
   the misadjustment, and so does the cost: a converged canceller spends most frames on the
-  foreground's filtering alone.
+  foreground's filtering alone (the line's noise, too, is learnt on the background's frames).
 * **Step size.** ``MU * min(1, Ex / Ee) * max(0, 1 - N / |E|^2)`` per band of 8 bins. The
   first factor holds back while the error is louder than the far end can make it (a near-end
   talker before the filter knows the path). The second is the share of the error that stands
@@ -453,10 +453,10 @@ class EchoCanceller:
         double_talk = far & (hold[:, 1] > 0)
         self._double_talk[s] = double_talk
 
-        # The background runs where it may learn: on every frame while it is far from the
-        # path (its error within MISADJUSTED_DB of rx, and no double talk), else on every
-        # other frame, the chunks of channels in turn; and while the far end is silent, to
-        # learn the line's noise.
+        # The background runs on every frame while it is far from the path (the foreground's
+        # ERLE under MISADJUSTED_DB, and no double talk), else on every STEADY_EVERY-th frame,
+        # the chunks of channels in turn, to learn from the far end's speech or, while the
+        # far end is silent, the line's noise.
         path = self._path[s]
         keep = self._path_smoothing
         live = far & ~self.frozen[s]
@@ -465,7 +465,7 @@ class EchoCanceller:
         misadjusted &= acc[:, 1] > self._misadjusted * acc[:, 0] + noise_floor
         misadjusted &= path[:, 0] > self._misadjusted * path[:, 2] + noise_floor
         turn = (self._frames + s.start // CHUNK) % STEADY_EVERY == 0
-        runs = quiet | misadjusted | (live if turn else False)
+        runs = misadjusted | ((quiet | live) if turn else False)
         rows = np.flatnonzero(runs)
         if rows.size:
             a: slice | npt.NDArray[np.intp] = slice(None) if rows.size == c else rows
