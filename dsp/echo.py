@@ -39,9 +39,9 @@ path as an FIR filter covering ``tail_ms`` and subtracts its estimate from ``rx`
   weight (the improved proportionate NLMS of Benesty & Gay 2002, the share capped at three
   times the mean because a block update would overshoot on a few taps): a line echo is a
   short burst somewhere in the tail, and the taps that hold it learn faster.
-* **How often.** A background still far from the path (the foreground's ERLE under
-  ``MISADJUSTED_DB``, 25 dB, both over the last 600 ms of single talk and over the last
-  125 ms, and its error over the line's noise; not in double talk) takes two such steps per
+* **How often.** A background still far from the path (the foreground's ERLE over the last
+  125 ms under ``MISADJUSTED_DB``, 25 dB, and its error over the line's noise; not while the
+  Geigel detector holds, which a near-end talker sets off) takes two such steps per
   frame, the second on errors recomputed after the first; once past it, one step every
   ``STEADY_EVERY`` (3) frames, the chunks of channels in turn. The learning rate thus follows
   the misadjustment, and so does the cost: a converged canceller spends most frames on the
@@ -133,9 +133,9 @@ MU = 1.0
 #: The background's gradient is taken over the error of this much recent audio, recomputed
 #: with its current weights every frame.
 GRADIENT_MS = 192.0
-#: The background counts as misadjusted while its error is within this much of rx (and over
-#: the line's noise): it then takes a second step per frame; once past, a step every other
-#: frame.
+#: The background counts as misadjusted while the foreground's error is within this much of
+#: rx (and over the line's noise): it then takes two steps per frame; once past, a step every
+#: STEADY_EVERY frames.
 MISADJUSTED_DB = 25.0
 #: Frames between two steps of a background that is no longer misadjusted.
 STEADY_EVERY = 3
@@ -454,15 +454,14 @@ class EchoCanceller:
         self._double_talk[s] = double_talk
 
         # The background runs on every frame while it is far from the path (the foreground's
-        # ERLE under MISADJUSTED_DB, and no double talk), else on every STEADY_EVERY-th frame,
+        # ERLE under MISADJUSTED_DB, no near-end peaks), else on every STEADY_EVERY-th frame,
         # the chunks of channels in turn, to learn from the far end's speech or, while the
         # far end is silent, the line's noise.
         path = self._path[s]
         keep = self._path_smoothing
         live = far & ~self.frozen[s]
-        misadjusted = live & ~double_talk
+        misadjusted = live & (hold[:, 0] == 0)
         noise_floor = 4.0 * self._level[s]
-        misadjusted &= acc[:, 1] > self._misadjusted * acc[:, 0] + noise_floor
         misadjusted &= path[:, 0] > self._misadjusted * path[:, 2] + noise_floor
         turn = (self._frames + s.start // CHUNK) % STEADY_EVERY == 0
         runs = misadjusted | ((quiet | live) if turn else False)
