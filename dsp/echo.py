@@ -520,8 +520,8 @@ class EchoCanceller:
         fresh[rows] = True
         fresh &= live
         # Compared above the line's noise, which neither model can cancel.
-        noise_floor = (1.0 - COPY_RATIO) * self._level[s]
-        copy = fresh & (path[:, 1] < COPY_RATIO * path[:, 3] + noise_floor)
+        unreachable = (1.0 - COPY_RATIO) * self._level[s]
+        copy = fresh & (path[:, 1] < COPY_RATIO * path[:, 3] + unreachable)
         if copy.any():
             w[copy, 0] = w[copy, 1]
             taps[copy, 0] = taps[copy, 1]
