@@ -27,7 +27,8 @@ How it works, every 5 ms hop over 20 ms windows:
 
 2. Per-channel state machines in Python, visited only when a channel's code changes or one
    of its timers falls due; every decision is taken at a window index, so the events do not
-   depend on how the stream is cut into blocks.
+   depend on how the stream is cut into blocks. Talk spurts, where a channel in voice only
+   switches between voice and quiet and nothing can be decided, are followed array-wide.
 
    * Segments: runs of a signal, drop-outs of up to `bridge_ms` bridged, shorter than
      `min_on_ms` ignored. While a tone fills part of a window the energy ratio is the
@@ -765,21 +766,15 @@ class _Cadence:
 
 
 class _Rows:
-    """Window codes, ratios and cumulative energies of every channel around a block, one
-    row per window from window `base` on, one column per channel."""
+    """Window ratios and cumulative energies of every channel around a block, one row per
+    window from window `base` on, one column per channel."""
 
-    __slots__ = ("base", "codes", "cums", "ratios")
+    __slots__ = ("base", "cums", "ratios")
 
-    def __init__(
-        self, base: int, codes: npt.NDArray[np.int16], ratios: F64, cums: npt.NDArray[np.int64]
-    ) -> None:
+    def __init__(self, base: int, ratios: F64, cums: npt.NDArray[np.int64]) -> None:
         self.base = base
-        self.codes = codes
         self.ratios = ratios
         self.cums = cums
-
-    def code(self, c: int, k: int) -> int:
-        return int(self.codes[k - self.base, c])
 
     def ratio(self, c: int, k: int) -> float:
         return float(self.ratios[k - self.base, c])
@@ -851,11 +846,11 @@ class _Channel:
     def _end(self, k: int) -> int:
         return (k + 1) * self.rules.hop
 
-    def step(self, k: int, changed: bool, rows: _Rows, out: list[ToneEvent]) -> None:
-        """Bring the channel to window `k` (a new run starts there when `changed`)."""
+    def step(self, k: int, code: int, rows: _Rows, out: list[ToneEvent]) -> None:
+        """Bring the channel to window `k`, where a new run of `code` starts (-1: none)."""
         r = self.rules
-        if changed:
-            self._new_run(k, rows)
+        if code >= 0:
+            self._new_run(k, code, rows)
         if (
             self.seg_signal >= 0
             and self.run_code != self.seg_signal + 2
@@ -882,18 +877,13 @@ class _Channel:
                 del self.cadence[s]
         self.deadline = self._next_deadline(k)
 
-    def _new_run(self, k: int, rows: _Rows) -> None:
+    def _new_run(self, k: int, code: int, rows: _Rows) -> None:
         c = self.index
-        code = rows.code(c, k)
         if self.seg_signal >= 0 and self.run_code == self.seg_signal + 2:
             self.seg_last = k - 1
             self.seg_last_ratio = rows.ratio(c, k - 1)
             self.seg_last_cum = rows.cum(c, k - 1)
-        if self.run_code == _ACTIVE:
-            self.voice_last = k - 1
-            self.voice_count += k - self.run_start
-        self.run_code = code
-        self.run_start = k
+        self._new_voice_run(k, code, rows)
         if code >= 2:
             self.run_ratio = rows.ratio(c, k)
             self.run_cum1 = rows.cum(c, k - 1)
@@ -902,10 +892,18 @@ class _Channel:
                 self._open_segment()
             if not self.voice_on:
                 self.voice_first = -1
-        elif code == _ACTIVE and not self.voice_on and self.voice_first < 0:
+
+    def _new_voice_run(self, k: int, code: int, rows: _Rows) -> None:
+        """Start the run of `code` at window `k`, as voice activity sees it."""
+        if self.run_code == _ACTIVE:
+            self.voice_last = k - 1
+            self.voice_count += k - self.run_start
+        self.run_code = code
+        self.run_start = k
+        if code == _ACTIVE and not self.voice_on and self.voice_first < 0:
             self.voice_first = k
             self.voice_count = 0
-            self.voice_cum = rows.cum(c, k - 1)
+            self.voice_cum = rows.cum(self.index, k - 1)
 
     def _open_segment(self) -> None:
         w = self.rules.window
@@ -1025,13 +1023,145 @@ class _Channel:
                 # (k' + 1) * hop + offset - start > limit (strict) or >= limit
                 x = limit + m.marks[-1] - offset
                 due = min(due, x // h if strict else -(-x // h) - 1)
-        if self.voice_first >= 0 or self.voice_on:
-            if self.run_code == _ACTIVE:
-                if not self.voice_on:
-                    due = min(due, self.run_start + r.voice_min - self.voice_count - 1)
+        return max(min(due, self._voice_due()), k + 1)
+
+    def voice_only(
+        self, at: list[int], codes: list[int], last: int, rows: _Rows, out: list[ToneEvent]
+    ) -> None:
+        """Bring the channel to window `last` through new runs of `codes` starting at
+        windows `at`, when only voice activity has anything to do: no segment, no cadence
+        and no signal in the block (a trunk in a call, the common case). What `step` would
+        do at each run and deadline, without a call each: `_new_voice_run`, `_voice` and
+        `_voice_due` in one loop."""
+        r = self.rules
+        hop, hangover, voice_min = r.hop, r.hangover, r.voice_min
+        run_code, run_start, on = self.run_code, self.run_start, self.voice_on
+        first, count, voice_last = self.voice_first, self.voice_count, self.voice_last
+        due = self.deadline
+        i = 0
+        while True:
+            if i < len(at) and at[i] <= due:
+                k = at[i]
+                if run_code == _ACTIVE:
+                    voice_last = k - 1
+                    count += k - run_start
+                run_code, run_start = codes[i], k
+                if run_code == _ACTIVE and not on and first < 0:
+                    first, count = k, 0
+                    self.voice_cum = rows.cum(self.index, k - 1)
+                i += 1
+            elif due <= last:
+                k = due
             else:
-                due = min(due, self.voice_last + r.hangover + 1)
-        return max(due, k + 1)
+                break
+            active = run_code == _ACTIVE
+            if on:
+                if not active and k - voice_last > hangover:
+                    on, first = False, -1
+                    end = (voice_last + 1) * hop - r.window + hop // 2
+                    out.append(ToneEvent(self.index, VOICE, "off", end, (k + 1) * hop, 0))
+            elif first >= 0:
+                if not active:
+                    if k - voice_last > hangover:
+                        first = -1
+                elif count + k - run_start + 1 >= voice_min:
+                    on = True
+                    start = (first + 1) * hop - hop // 2
+                    out.append(ToneEvent(self.index, VOICE, "on", start, (k + 1) * hop, 0))
+            due = _NEVER
+            if on or first >= 0:
+                if not active:
+                    due = voice_last + hangover + 1
+                elif not on:
+                    due = run_start + voice_min - count - 1
+            due = max(due, k + 1)
+        self.run_code, self.run_start, self.voice_on = run_code, run_start, on
+        self.voice_first, self.voice_count, self.voice_last = first, count, voice_last
+        self.deadline = due
+
+    def _voice_due(self) -> int:
+        """Window at which voice activity is next declared or ends, if nothing changes."""
+        if self.voice_first >= 0 or self.voice_on:
+            if self.run_code != _ACTIVE:
+                return self.voice_last + self.rules.hangover + 1
+            if not self.voice_on:
+                return self.run_start + self.rules.voice_min - self.voice_count - 1
+        return _NEVER
+
+
+class _Spurts:
+    """Talk spurts, array-wide.
+
+    A channel with voice declared and nothing else going on (no segment, no cadence: it
+    is *talking*) mostly switches between voice and quiet windows, syllable by syllable.
+    While no signal shows and its hangover outlasts the block, no switch can decide
+    anything: it only moves where the channel's run starts, its last voice window and its
+    deadline. For talking channels those are kept here as well, moved for a whole block
+    at once, and copied into the channel's state when it is next visited. (Its voice count
+    is left alone: it only counts while a burst is waiting to be declared.)
+    """
+
+    __slots__ = ("behind", "run_code", "run_start", "talking", "voice_last")
+
+    def __init__(self, channels: int) -> None:
+        self.talking = np.zeros(channels, bool)
+        self.behind = np.zeros(channels, bool)  # this holds the channel's newer state
+        self.run_code = np.zeros(channels, np.int16)
+        self.run_start = np.zeros(channels, np.int64)
+        self.voice_last = np.zeros(channels, np.int64)
+
+    def advance(
+        self,
+        changed: npt.NDArray[np.bool_],
+        code: npt.NDArray[np.int16],
+        signal: npt.NDArray[np.bool_],
+        first: int,
+        hangover: int,
+        deadline: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.bool_]:
+        """Move the talking channels that only switch between voice and quiet in a block
+        of windows from `first` on (rows of `changed` and `code`), deadlines included;
+        return which."""
+        count = len(changed)
+        take = self.talking & ~signal & changed.any(axis=0) & (deadline >= first + count)
+        if count > hangover or not take.any():
+            take[:] = False
+            return take
+        # The last run starts at the last change; if it is quiet, the voice before it ended
+        # just before. (While a channel is in voice its last voice window is not used.)
+        start = (changed * np.arange(1, count + 1, dtype=np.int32)[:, None]).max(axis=0)
+        start += first - 1
+        now = code[-1]
+        quiet = take & (now == _QUIET)
+        np.copyto(self.run_start, start, where=take)
+        np.copyto(self.run_code, now, where=take)
+        np.copyto(self.voice_last, start - 1, where=quiet)
+        np.copyto(deadline, _NEVER, where=take)
+        np.copyto(deadline, start + hangover, where=quiet)
+        self.behind |= take
+        return take
+
+    def catch_up(self, state: _Channel, deadline: int) -> None:
+        c = state.index
+        state.run_code = int(self.run_code[c])
+        state.run_start = int(self.run_start[c])
+        state.voice_last = int(self.voice_last[c])
+        state.deadline = deadline
+        self.behind[c] = False
+
+    def note(self, visited: npt.NDArray[np.intp], states: list[_Channel]) -> None:
+        """Take the state of channels just visited."""
+        talking, run_code, run_start, voice_last = [], [], [], []
+        for c in visited.tolist():
+            state = states[c]
+            talking.append(state.voice_on and state.seg_signal < 0 and not state.cadence)
+            run_code.append(state.run_code)
+            run_start.append(state.run_start)
+            voice_last.append(state.voice_last)
+        self.talking[visited] = talking
+        self.run_code[visited] = run_code
+        self.run_start[visited] = run_start
+        self.voice_last[visited] = voice_last
 
 
 # --------------------------------------------------------------------------------------
@@ -1177,12 +1307,14 @@ class ToneDetector:
         # Fitted coefficients, (2 * freqs, channels + windows * channels): those of the last
         # window of the previous block, then this block's.
         self._fits = np.zeros((2 * nf, channels))
-        # History by window (rows) and channel (columns).
-        self._code = np.zeros((self._depth, channels), np.int16)
+        # History by window (rows) and channel (columns): the last window's code, ratios
+        # and cumulative energies as far back as segments look.
+        self._code = np.zeros((1, channels), np.int16)
         self._ratio_hist = np.zeros((self._depth, channels))
         self._cum = np.zeros((self._depth, channels), np.int64)
         self._deadline = np.full(channels, _NEVER, np.int64)
         self._state = [_Channel(c, self._rules) for c in range(channels)]
+        self._spurts = _Spurts(channels)
 
     def process(self, block: npt.ArrayLike) -> list[ToneEvent]:
         """Take the next samples of every channel; return the events they complete.
@@ -1207,36 +1339,54 @@ class ToneDetector:
             return []
         code, ratio, energy = self._screen(w)
         depth = self._depth
-        codes = np.concatenate([self._code, code])
         ratios = np.concatenate([self._ratio_hist, ratio])
-        cums = np.concatenate([self._cum, np.cumsum(energy, axis=0)])
-        cums[depth:] += self._cum[-1]
-        self._code = codes[-depth:].copy()
+        cums = np.empty(ratios.shape, np.int64)
+        cums[:depth] = self._cum
+        # A running total, window by window: np.cumsum along windows is several times slower.
+        for j in range(w.count):
+            np.add(cums[depth + j - 1], energy[j], out=cums[depth + j])
         self._ratio_hist = ratios[-depth:].copy()
         self._cum = cums[-depth:].copy()
+        codes = np.concatenate([self._code, code])
+        self._code = code[-1:].copy()
 
-        changed = codes[depth:] != codes[depth - 1 : -1]
+        changed = codes[1:] != codes[:-1]
         last = w.first + w.count - 1
-        visit = np.flatnonzero(changed.any(axis=0) | (self._deadline <= last))
-        # Windows where each channel's code changes, channel by channel.
+        signal = code.max(axis=0) >= 2
+        spurts = self._spurts
+        moved = spurts.advance(changed, code, signal, w.first, self._rules.hangover, self._deadline)
+        visit = np.flatnonzero((changed.any(axis=0) & ~moved) | (self._deadline <= last))
+        # Windows where each channel's code changes and the new codes, channel by channel.
         where_c, where_w = np.nonzero(changed.T)
         at = (where_w + w.first).tolist()
+        new = code[where_w, where_c].tolist()
         lows = np.searchsorted(where_c, visit).tolist()
         highs = np.searchsorted(where_c, visit, side="right").tolist()
-        rows = _Rows(w.first - depth, codes, ratios, cums)
+        rows = _Rows(w.first - depth, ratios, cums)
         events: list[ToneEvent] = []
-        for c, low, high in zip(visit.tolist(), lows, highs, strict=True):
+        for c, low, high, any_signal, behind in zip(
+            visit.tolist(),
+            lows,
+            highs,
+            signal[visit].tolist(),
+            spurts.behind[visit].tolist(),
+            strict=True,
+        ):
             state = self._state[c]
-            changes = [*at[low:high], _NEVER]
-            i = 0
-            while True:
-                k = min(changes[i], state.deadline)
-                if k > last:
-                    break
-                is_change = k == changes[i]
-                i += is_change
-                state.step(k, is_change, rows, events)
+            if behind:
+                spurts.catch_up(state, int(self._deadline[c]))
+            if not any_signal and state.seg_signal < 0 and not state.cadence:
+                state.voice_only(at[low:high], new[low:high], last, rows, events)
+                self._deadline[c] = state.deadline
+                continue
+            for k, new_code in zip(at[low:high], new[low:high], strict=True):
+                while state.deadline < k:
+                    state.step(state.deadline, -1, rows, events)
+                state.step(k, new_code, rows, events)
+            while state.deadline <= last:
+                state.step(state.deadline, -1, rows, events)
             self._deadline[c] = state.deadline
+        spurts.note(visit, self._state)
         events.sort(key=lambda e: (e.detected, e.channel))
         return events
 
