@@ -73,6 +73,8 @@ class TrunkGroup(_Strict):
     answer_by: Literal["voice", "reversal"] = "voice"
     max_silence_s: float = Field(default=0.0, ge=0)
     ring_gone_s: float = Field(default=8.0, gt=0)
+    echo_cancel: bool = False  # cancel the line echo (the card's canceller if it has one)
+    agc: bool = False  # even out the level of what the line sends
 
     @field_validator("far_end_gone")
     @classmethod

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from boardcc.dsp import CallerIdReceiver, DtmfReceiver, ToneDetector, TonePlan
+from boardcc.dsp import (
+    Agc,
+    CallerIdReceiver,
+    DtmfReceiver,
+    EchoCanceller,
+    ToneDetector,
+    TonePlan,
+)
 from boardcc.machines import events as ev
 
 I16 = npt.NDArray[np.int16]
@@ -63,6 +70,31 @@ class DspBank:
         self._cid: dict[int, tuple[CallerIdReceiver, int]] = {}
         self._all_keyed = np.array_equal(self._keyed, np.arange(channels))
         self._origin: int | None = None  # board sample where the receivers' streams begin
+        self._ec: EchoCanceller | None = None
+        self._agc: Agc | None = None
+        self._ec_rows = self._agc_rows = np.zeros(0, np.intp)
+
+    def condition(self, echo: Sequence[int], agc: Sequence[int]) -> None:
+        """Clean these trunks' receive audio before anything else looks at it: the line
+        echo of what the board sent (software canceller, 64 ms tail) and the level (AGC)."""
+        self._ec_rows = np.asarray(echo, np.intp)
+        self._agc_rows = np.asarray(agc, np.intp)
+        self._ec = EchoCanceller(len(echo), fs=self.fs) if len(echo) else None
+        self._agc = Agc(len(agc), fs=self.fs) if len(agc) else None
+
+    def clean(self, rx: I16, sent: I16) -> I16:
+        """`rx` with the echo of `sent` (the block sent before it) cancelled and the level
+        evened out on the configured trunks; other rows untouched."""
+        if self._ec is None and self._agc is None:
+            return rx
+        out = rx.copy()
+        if self._ec is not None:
+            rows = self._ec_rows
+            out[rows] = self._ec.process(rx[rows], sent[rows])
+        if self._agc is not None:
+            rows = self._agc_rows
+            out[rows] = self._agc.process(out[rows])
+        return out
 
     def watch(self, channel: int, on: bool, now: int) -> None:
         """Start (or stop) looking for caller ID on `channel` from sample `now`."""

@@ -32,6 +32,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from boardcc import routing
 from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
 from boardcc.clock import Clock, VirtualClock
@@ -176,6 +178,15 @@ class Engine:
         self.trunks = trunks
         self.dsp = DspBank(n, [] if board.capabilities.hardware_dtmf else keyed, trunks, self.plan)
         self.mixer = Mixer(n, self.block, self.plan, config.prompts, fs=self.fs)
+        # Echo cancelling and AGC where the site asks: the card's own canceller if it has
+        # one, else the software one (software DSP only for what the board lacks).
+        echo = [ch for ch, g in self.group_of.items() if g.echo_cancel]
+        if echo and board.capabilities.echo_cancel:
+            for ch in echo:
+                board.echo_canceller(ch, True)
+            echo = []
+        self.dsp.condition(echo, [ch for ch, g in self.group_of.items() if g.agc])
+        self._sent = np.zeros((n, self.block), np.int16)
         self.hunter = routing.Hunter()
         self.calls: dict[str, Call] = {}
         self.call_of: dict[int, Call] = {}
@@ -251,7 +262,7 @@ class Engine:
         started = _cpu()
         self._run_commands()
         t0 = self.board.now
-        rx = self.board.read()
+        rx = self.dsp.clean(self.board.read(), self._sent)
         self.now = self.board.now
         inputs: list[tuple[int, int, ev.Event]] = []
         for e in self.board.events():
@@ -262,7 +273,8 @@ class Engine:
         inputs.sort(key=lambda item: item[0])
         for _, ch, event in inputs:
             self.feed(ch, event)
-        self.board.write(self.mixer.build(rx, t0))
+        self._sent = self.mixer.build(rx, t0)
+        self.board.write(self._sent)
         self.ticks += 1
         self.tick_seconds.append(_cpu() - started)
         if len(self.tick_seconds) > 5000:

@@ -85,9 +85,10 @@ class Store:
 
 
 def make(site: dict[str, Any] | None = None, start: dt.datetime = MONDAY_10AM, **board: Any):
+    config = load_site(site or SITE)
     b = SimBoard(**({"trunks": 3, "stations": 3, "seed": 5} | board))
     store = Store()
-    engine = Engine(load_site(site or SITE), b, store=store, start_time=start)
+    engine = Engine(config, b, store=store, start_time=start)
     return b, engine, store
 
 
@@ -432,3 +433,47 @@ def test_soft_dial_to_a_busy_or_unknown_station_is_refused() -> None:
         engine.run_for(0.5)
         with pytest.raises(ValueError, match="busy"):
             engine.dial("8001", "95588")
+
+
+@pytest.mark.parametrize("card_cancels", [False, True])
+def test_echo_cancelling_on_a_trunk_spares_the_agent_their_own_echo(card_cancels: bool) -> None:
+    def own_echo(cancel: bool) -> float:
+        site = SITE | {
+            "trunk_groups": [
+                {"name": "main", "channels": "0-1", "echo_cancel": cancel},
+                {"name": "care", "channels": "2"},
+            ]
+        }
+        b, engine, _ = make(site, echo_cancel=card_cancels)
+        with b:
+            b.impair(0, echo={"delay_ms": 8.0, "erl_db": 10.0})
+            b.phone(3).auto_answer(1, [Speak(speech=20.0)])
+            b.incoming_call(0, at=0.0, script=[Pause(60.0)])  # a caller who listens
+            engine.run_for(22.0)
+            heard = b.heard(3)[-8 * FS :]  # the agent hears the line: only their own echo
+        return level_dbm0(heard)
+
+    assert own_echo(False) > -40.0
+    assert own_echo(True) < own_echo(False) - 20.0
+
+
+def test_agc_raises_a_weak_line_for_the_agent() -> None:
+    def caller_level(agc: bool) -> float:
+        site = SITE | {
+            "trunk_groups": [
+                {"name": "main", "channels": "0-1", "agc": agc},
+                {"name": "care", "channels": "2"},
+            ]
+        }
+        b, engine, _ = make(site)
+        with b:
+            b.impair(0, level_db=-18.0)  # a long, quiet line
+            b.phone(3).auto_answer(1)
+            b.incoming_call(0, at=0.0, script=[Speak(speech=30.0, level_dbm0=-12)])
+            engine.run_for(15.0)
+            return level_dbm0(b.heard(3)[-4 * FS :])
+
+    # Speech at -12 dBm0 over a line 18 dB down arrives at -30 dBm0 (active level); the AGC
+    # brings it up toward its -15 dBm0 target (the measure here includes the pauses).
+    quiet, raised = caller_level(False), caller_level(True)
+    assert raised - quiet == pytest.approx(15.0, abs=2.0)
