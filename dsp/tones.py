@@ -102,6 +102,8 @@ VOICE = "voice"
 MIN_FREQ_SPACING_HZ = 30.0
 _FREQ_TOLERANCE_HZ = 10.0
 _NEVER = 1 << 62
+#: Slack of the screening's thresholds, for its float32 arithmetic.
+_SCREEN_MARGIN = 0.05
 _WRAP = 1 << 64
 
 
@@ -1253,9 +1255,9 @@ class ToneDetector:
             grams[np.ix_([s], coef, coef)] = sub[None]
             # Screening: a window whose components are within the tolerance has lost at
             # most `loss` of their power to the window response, and c'G c' is at most
-            # eig_max(G) |c'|^2 (`loud` and `energy_ratio` below); the margin covers rounding.
+            # eig_max(G) |c'|^2 (`loud` and `energy_ratio` below).
             a = tolerance[s, comps[0]] * np.pi * window / fs
-            loss = (math.sin(a) / a) ** 2 * (1.0 - 1e-6)
+            loss = (math.sin(a) / a) ** 2 * (1.0 - _SCREEN_MARGIN)
             least_power[s, comps] = self._min_energy * 2.0 / window * loss
             least_share[s] = det.energy_ratio * loss / float(np.linalg.eigvalsh(sub)[-1])
             rules = []
@@ -1277,10 +1279,11 @@ class ToneDetector:
         self._member = member[:, :, None]
         self._tolerance = tolerance[:, :, None]
         self._grams = grams.reshape(ns * 2 * nf, 2 * nf)
-        self._least_power = least_power[:, :, None]
-        self._least_share = least_share[:, None]
+        self._fit32 = self._fit.astype(np.float32)
+        self._least_power = least_power[:, :, None].astype(np.float32)
+        self._least_share = least_share[:, None].astype(np.float32)
         self._least_comp = np.where(member, self._min_energy, -np.inf)[:, :, None]
-        self._share = member.astype(np.float64)
+        self._share = member.astype(np.float32)
         self._several = bool((member.sum(axis=1) > 1).any())
         # The window response is only undone within the largest tolerance of a frequency.
         self._cap = np.where(member, tolerance, 0.0).max(axis=0)[:, None]
@@ -1304,9 +1307,8 @@ class ToneDetector:
         # Windows of history kept per channel: segment boundaries look back over a bridge
         # and four windows more.
         self._depth = bridge + 6
-        # Fitted coefficients, (2 * freqs, channels + windows * channels): those of the last
-        # window of the previous block, then this block's.
-        self._fits = np.zeros((2 * nf, channels))
+        # The spectrum of the last window of the previous block, (2 * freqs, channels).
+        self._spectrum_last = np.zeros((2 * nf, channels), np.float32)
         # History by window (rows) and channel (columns): the last window's code, ratios
         # and cumulative energies as far back as segments look.
         self._code = np.zeros((1, channels), np.int16)
@@ -1395,32 +1397,35 @@ class ToneDetector:
         window (rows) and channel (columns)."""
         nf, channels = self._nf, self.channels
         shape = (w.count, channels)
-        n = w.count * channels
-        if self._fits.shape[1] != channels + n:
-            fits = np.empty((2 * nf, channels + n))
-            fits[:, :channels] = self._fits[:, :channels]
-            self._fits = fits
-        fits = self._fits
-        spectrum = w.spectrum.transpose(2, 1, 0).reshape(2 * nf, n)
-        fit = np.matmul(self._fit, spectrum.astype(np.float64), out=fits[:, channels:])
-        energy = w.energy.T.reshape(n).astype(np.float64)
+        # Frequency-major: (2 * freqs, windows * channels).
+        spectrum = w.spectrum.transpose(2, 1, 0).reshape(2 * nf, -1)
+        energy = w.energy.T.reshape(-1).astype(np.float64)
         code = (energy >= self._voice_energy).astype(np.int16)
-        best = np.zeros(n)
+        best = np.zeros(energy.shape)
 
         # Most windows (speech, silence) cannot carry any signal. Tests that every window
         # carrying one passes, whatever its frequency offsets, leave the few that need the
-        # offsets measured.
+        # offsets measured. They run in float32: its error in the power of a component
+        # stays below 2e-4 even for frequencies 30 Hz apart with 40 dB of twist, well within
+        # the thresholds' margin.
+        fit = self._fit32 @ spectrum
         power = fit[:nf] ** 2 + fit[nf:] ** 2
-        maybe = self._share @ power >= self._least_share * np.maximum(energy, 1.0)
+        maybe = self._share @ power >= self._least_share * np.maximum(w.energy.T.reshape(-1), 1.0)
         maybe &= (power >= self._least_power).all(axis=1)
         idx = np.flatnonzero(maybe.any(axis=0))
         if idx.size:
-            # (np.take keeps the gathered columns contiguous, as fancy indexing would not.)
+            # Each window's fit in float64, and that of the window before it: in this block,
+            # or the last of the previous one. (np.take keeps the gathered columns
+            # contiguous, as fancy indexing would not.)
+            before = np.take(spectrum, idx - channels, axis=1)
+            early = idx < channels
+            before[:, early] = self._spectrum_last[:, idx[early]]
+            now = self._fit @ np.take(spectrum, idx, axis=1).astype(np.float64)
             label, best[idx] = self._signal_of(
-                np.take(fits, idx + channels, axis=1), np.take(fits, idx, axis=1), energy[idx]
+                now, self._fit @ before.astype(np.float64), energy[idx]
             )
             code[idx] = np.where(label > 0, label, code[idx])
-        fits[:, :channels] = fits[:, n:]
+        self._spectrum_last = spectrum[:, -channels:].copy()
         return (
             code.reshape(shape),
             best.reshape(shape),
