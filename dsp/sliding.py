@@ -117,10 +117,13 @@ class SlidingDft:
         self._basis = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
         self._nf = nf
         self._pending = np.zeros((channels, 0), dtype=np.float32)
-        # Products and energies of the last window_hops - 1 sub-blocks, for windows that
-        # straddle two calls, as (position, 2 * freqs, sub-block, channel) and (sub-block,
-        # channel). Zero before the stream starts.
-        self._hist = np.zeros((window_hops, 2 * nf, window_hops - 1, channels), np.float32)
+        # For windows that straddle two calls: at each position j, the products of the last
+        # window_hops - 1 - j sub-blocks, (2 * freqs, sub-block, channel), and the energies
+        # of the last window_hops - 1 sub-blocks (oldest first). Zero before the stream.
+        self._hist = [
+            np.zeros((2 * nf, window_hops - 1 - j, channels), np.float32)
+            for j in range(window_hops - 1)
+        ]
         self._hist_energy = np.zeros((window_hops - 1, channels), np.float32)
         self._samples = np.zeros((hop, 0, channels), np.float32)
         self._next = 0
@@ -128,7 +131,8 @@ class SlidingDft:
     def reset(self) -> None:
         """Forget all history, as if the stream started again."""
         self._pending = np.zeros((self.channels, 0), dtype=np.float32)
-        self._hist[:] = 0.0
+        for h in self._hist:
+            h[:] = 0.0
         self._hist_energy[:] = 0.0
         self._next = 0
 
@@ -172,18 +176,21 @@ class SlidingDft:
         energy = sub_energy.copy()
         for j in range(w - 1):
             lag = w - 1 - j
+            hist = self._hist[j]
             if nsub > lag:
                 spectrum[:, lag:] += prod[j, :, : nsub - lag]
                 energy[lag:] += sub_energy[: nsub - lag]
             k = min(lag, nsub)
-            spectrum[:, :k] += self._hist[j, :, w - 1 - lag : w - 1 - lag + k]
+            spectrum[:, :k] += hist[:, :k]
             energy[:k] += self._hist_energy[w - 1 - lag : w - 1 - lag + k]
+            if nsub >= lag:
+                self._hist[j] = prod[j, :, nsub - lag :].copy()
+            else:
+                self._hist[j] = np.concatenate([hist[:, nsub:], prod[j]], axis=1)
         if w > 1:
             keep = w - 1
             if nsub >= keep:
-                self._hist = prod[:, :, nsub - keep :].copy()
                 self._hist_energy = sub_energy[nsub - keep :].copy()
             else:
-                self._hist = np.concatenate([self._hist[:, :, nsub:], prod], axis=2)
                 self._hist_energy = np.concatenate([self._hist_energy[nsub:], sub_energy], axis=0)
         return Windows(spectrum.transpose(2, 1, 0), energy.T, first)
