@@ -159,7 +159,9 @@ def erle(line: Line, out: F64, start_s: float, stop_s: float) -> F64:
     echo = frames(line.echo)
     echo_energy = np.sum(np.sum(echo * echo, axis=2) * active, axis=1)
     residual_energy = np.sum(np.sum(residual * residual, axis=2) * active, axis=1)
-    return np.asarray(10.0 * np.log10(echo_energy / residual_energy), dtype=np.float64)
+    # A channel whose far end paused over the whole span has no ERLE there: NaN, not a warning.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(10.0 * np.log10(echo_energy / residual_energy), dtype=np.float64)
 
 
 # --- far end alone: depth and convergence ---------------------------------------------------
