@@ -35,6 +35,8 @@ from boardcc.drivers.errors import (
 )
 from boardcc.drivers.events import (
     Alarm,
+    BusyToneDetected,
+    CallerIdReceived,
     ChannelFault,
     DigitReceived,
     HookFlash,
@@ -59,6 +61,8 @@ __all__ = [
     "BoardClosedError",
     "BoardConfigError",
     "BoardError",
+    "BusyToneDetected",
+    "CallerIdReceived",
     "Capabilities",
     "ChannelError",
     "ChannelFault",

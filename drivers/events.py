@@ -99,3 +99,25 @@ class DigitReceived(LineEvent):
     """A DTMF digit decoded by the board itself (only on boards with ``hardware_dtmf``)."""
 
     digit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdReceived(LineEvent):
+    """Caller ID decoded by the board itself (only on boards with ``caller_id``).
+
+    Attributes
+    ----------
+    number : str
+        The caller's number ("" when the exchange withheld it).
+    name : str
+        The caller's name, when the exchange sent one.
+    """
+
+    number: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BusyToneDetected(LineEvent):
+    """The board's own tone detector heard busy tone on a seized trunk (the far end hung up,
+    or the number called is busy). The engine's software detector listens as well."""

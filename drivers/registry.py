@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "boardcc.drivers"
 BUILTIN: dict[str, str] = {
     "sim": "boardcc.drivers.sim:SimBoard",
     "dahdi": "boardcc.drivers.dahdi:DahdiBoard",
+    "donjin": "boardcc.drivers.donjin:DonjinBoard",
 }
 
 DEFAULT_BACKEND = "sim"

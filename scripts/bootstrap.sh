@@ -5,7 +5,8 @@
 # the binding is checked against), a virtual environment in .venv, and boardcc installed into
 # it in editable mode with its development tools. Later runs only check, and install boardcc
 # again when its build inputs changed (pyproject.toml, setup.py, the cffi build scripts) or the
-# cffi module that the editable install generates in drivers/dahdi/ is missing.
+# cffi modules that the editable install generates in drivers/dahdi/ and drivers/donjin/ are
+# missing.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -33,6 +34,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stale() {
     [ ! -f "$stamp" ] || [ ! -f drivers/dahdi/_dahdi_cffi.py ] ||
+        [ ! -f drivers/donjin/_donjin_cffi.py ] ||
         [ -n "$(find pyproject.toml setup.py build_cffi -newer "$stamp" 2>/dev/null)" ]
 }
 if stale; then
