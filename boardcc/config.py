@@ -62,7 +62,14 @@ NumberText = Annotated[str, BeforeValidator(_number_in_quotes)]
 
 class BoardSection(_Strict):
     backend: str = "sim"
+    # The vendor library a backend loads (donjin: Tc08a32.dll or its .so): a path, relative
+    # to the site file, or a name the system finds; empty for the backend's usual name.
+    library: str = ""
     options: dict[str, Any] = {}
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword settings `open_board` gets: the options, and `library` if given."""
+        return {**self.options, "library": self.library} if self.library else dict(self.options)
 
 
 class TrunkGroup(_Strict):
@@ -306,6 +313,8 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
         ("board", "backend"),
         f"no board backend {site.board.backend!r} (known: {', '.join(sorted(known))})",
     )
+    if "/" in site.board.library or "\\" in site.board.library:
+        site.board.library = str(base / site.board.library)
     if "/" in site.tone_plan or site.tone_plan.endswith((".yaml", ".yml")):
         site.tone_plan = str(base / site.tone_plan)
     try:

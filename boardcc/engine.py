@@ -42,8 +42,11 @@ from boardcc.drivers import (
     Alarm,
     Board,
     BoardError,
+    BusyToneDetected,
+    CallerIdReceived,
     ChannelFault,
     ChannelKind,
+    DigitReceived,
     HookFlash,
     LineEvent,
     LineVoltageBack,
@@ -293,6 +296,12 @@ class Engine:
             return []
         trunk = isinstance(machine, TrunkMachine)
         out: ev.Event | None = None
+        # What a board decodes itself (capabilities hardware_dtmf, caller_id): the DSP bank
+        # does not look for it in the audio.
+        if isinstance(e, DigitReceived):
+            return [(e.at, ch, ev.Digit(e.at, e.digit))]
+        if isinstance(e, CallerIdReceived):
+            return [(e.at, ch, ev.CallerIdIn(e.at, e.number, e.name))] if trunk else []
         if trunk:
             group = self.group_of.get(ch)
             signs = set(group.far_end_gone) if group else {"busy", "line_lost"}
@@ -311,6 +320,8 @@ class Engine:
             elif isinstance(e, LineVoltageBack):
                 self.line_down.discard(ch)
                 out = ev.LineBack(e.at)
+            elif isinstance(e, BusyToneDetected):
+                out = self._from_dsp(ch, ev.BusyTone(e.at))
         elif isinstance(e, LineOffHook):
             out = ev.OffHook(e.at)
         elif isinstance(e, LineOnHook):
@@ -431,7 +442,8 @@ class Engine:
         elif isinstance(action, act.StopRinging):
             board.stop_ring(ch)
         elif isinstance(action, act.WatchCallerId):
-            self.dsp.watch(ch, action.on, self.now)
+            if not board.capabilities.caller_id:  # else the board reports it
+                self.dsp.watch(ch, action.on, self.now)
         else:
             raise TypeError(f"unknown action {action!r}")
 

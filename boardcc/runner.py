@@ -88,7 +88,7 @@ def run(options: RunOptions) -> int:
     if options.site is None:
         board = demo_board()
     else:
-        board = open_board(site.board.backend, **site.board.options)
+        board = open_board(site.board.backend, **site.board.settings())
     from boardcc.store import CdrStore
 
     store = CdrStore(site.storage.database)

@@ -591,7 +591,7 @@ MISTAKES = [
         "  backend: simulated\n",
         "backend: simulated",
         "board.backend",
-        "no board backend 'simulated' (known: dahdi, sim)",
+        "no board backend 'simulated' (known: dahdi, donjin, sim)",
     ),
     (
         "unknown tone plan",

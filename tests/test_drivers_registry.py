@@ -51,11 +51,11 @@ class LoopBoard(Board):
 def test_default_backend_is_the_simulated_board() -> None:
     with open_board() as board:
         assert isinstance(board, SimBoard)
-    assert {"sim", "dahdi"} <= set(backends())
+    assert {"sim", "dahdi", "donjin"} <= set(backends())
 
 
 def test_unknown_backend_names_the_known_ones() -> None:
-    with pytest.raises(UnknownBackendError, match=r"'dialogic'.*dahdi, sim") as info:
+    with pytest.raises(UnknownBackendError, match=r"'dialogic'.*dahdi, donjin, sim") as info:
         open_board("dialogic")
     assert info.value.known == sorted(backends())
 

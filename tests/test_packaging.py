@@ -35,11 +35,15 @@ def test_editable_install_maps_top_level_folders_into_boardcc() -> None:
     assert boardcc.ivr_flows.FLOWS_DIR == ROOT / "ivr_flows"
 
 
-def test_editable_install_generated_the_dahdi_cffi_module() -> None:
+def test_editable_install_generated_the_cffi_modules() -> None:
     import boardcc.drivers.dahdi._dahdi_cffi as generated
 
     assert Path(generated.__file__) == ROOT / "drivers" / "dahdi" / "_dahdi_cffi.py"
     assert generated.ffi.sizeof("struct dahdi_params") == 136
+    import boardcc.drivers.donjin._donjin_cffi as donjin
+
+    assert Path(donjin.__file__) == ROOT / "drivers" / "donjin" / "_donjin_cffi.py"
+    assert donjin.ffi.sizeof("WORD") == 2
 
 
 def test_console_command_runs() -> None:
@@ -79,6 +83,7 @@ def test_wheel_contents_and_import(tmp_path: Path) -> None:
         "boardcc/drivers/__init__.py",
         "boardcc/drivers/dahdi/__init__.py",
         "boardcc/drivers/dahdi/_dahdi_cffi.py",
+        "boardcc/drivers/donjin/_donjin_cffi.py",
         "boardcc/gui/__init__.py",
         "boardcc/ivr_flows/__init__.py",
         "boardcc/samples/line-sample.wav",
