@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from boardcc.recording.settings import RecordingSettings, VoicemailSettings
 from boardcc.yamlfile import ConfigFileError, Located, load_yaml, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -41,6 +42,7 @@ STEP_KINDS: dict[str, str] = {
     "ring_group": "{stations: [extensions], strategy: all|order, ring_s: seconds}",
     "play": "a prompt name",
     "hang_up": "true",
+    "voicemail": "a box of the voicemail section (8001, agent:JOB, queue:NAME)",
 }
 
 
@@ -233,6 +235,9 @@ class SiteConfig(_Strict):
     timeouts: Timeouts = Timeouts()
     storage: Storage = Storage()
     api: Api = Api()
+    recording: RecordingSettings = RecordingSettings()
+    music_on_hold: dict[str, str] = {}  # class name -> folder of music files
+    voicemail: VoicemailSettings = VoicemailSettings()
 
     # The file it was read from (load_site, which also makes relative paths the file's).
     source: str = ""
@@ -395,6 +400,7 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
         need(full.is_file(), ("prompts", name), f"prompt file {path!r} not found")
         site.prompts[name] = str(full)
     site.storage.logs = str(base / site.storage.logs)
+    _media_paths(site, base, need)
     site.storage.database = _sqlite_from(base, site.storage.database)
     if problems:
         raise ConfigFileError(located.source, problems)
@@ -442,6 +448,8 @@ def _check_step(
     elif kind == "play":
         if str(value) not in prompts:
             raise _StepError(f"no prompt named {value!r} (prompts: {', '.join(prompts) or 'none'})")
+    elif kind == "voicemail" and not isinstance(value, str):
+        raise _StepError(f'voicemail takes a box name in quotes ("8001"), got {value!r}')
     elif kind == "hang_up" and value is not True:
         raise _StepError(f"hang_up takes {STEP_KINDS['hang_up']}, got {value!r}")
 
@@ -465,3 +473,26 @@ def _check_ring_group(value: Any, extensions: Mapping[str, int]) -> None:
         isinstance(ring_s, bool) or not isinstance(ring_s, int | float) or ring_s <= 0
     ):
         raise _StepError(f"seconds > 0, got {ring_s!r}", "ring_s")
+
+
+def _media_paths(site: SiteConfig, base: Path, need: Any) -> None:
+    """Recording, voicemail and music folders made the file's; music folders must exist."""
+    rec = site.recording
+    rec.folder = str(base / rec.folder)
+    if rec.retention.move_to:
+        rec.retention.move_to = str(base / rec.retention.move_to)
+    site.voicemail.folder = str(base / site.voicemail.folder)
+    for name, folder in site.music_on_hold.items():
+        full = base / folder
+        need(full.is_dir(), ("music_on_hold", name), f"no music folder {folder!r}")
+        site.music_on_hold[name] = str(full)
+    boxes = {b.box for b in site.voicemail.boxes}
+    for i, rule in enumerate(site.inbound):
+        for k, raw in enumerate(rule.steps):
+            if isinstance(raw, Mapping) and "voicemail" in raw:
+                need(
+                    str(raw["voicemail"]) in boxes,
+                    ("inbound", i, "steps", k, "voicemail"),
+                    f"no voicemail box {raw['voicemail']!r} "
+                    f"(boxes: {', '.join(sorted(boxes)) or 'none'})",
+                )

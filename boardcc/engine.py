@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -71,6 +71,9 @@ from boardcc.machines import (
 from boardcc.machines import actions as act
 from boardcc.machines import events as ev
 from boardcc.media import Mixer
+
+if TYPE_CHECKING:
+    from boardcc.recording.recorder import Recorder
 
 log = logging.getLogger("boardcc.engine")
 
@@ -180,7 +183,9 @@ class Engine:
         keyed = [c for c, k in enumerate(kinds) if k in (ChannelKind.TRUNK, ChannelKind.STATION)]
         self.trunks = trunks
         self.dsp = DspBank(n, [] if board.capabilities.hardware_dtmf else keyed, trunks, self.plan)
-        self.mixer = Mixer(n, self.block, self.plan, config.prompts, fs=self.fs)
+        self.mixer = Mixer(
+            n, self.block, self.plan, config.prompts, fs=self.fs, music=config.music_on_hold
+        )
         # Echo cancelling and AGC where the site asks: the card's own canceller if it has
         # one, else the software one (software DSP only for what the board lacks).
         echo = [ch for ch, g in self.group_of.items() if g.echo_cancel]
@@ -210,6 +215,7 @@ class Engine:
         self.ticks = 0
         self.errors = 0
         self.tick_seconds: list[float] = []
+        self.recorder: Recorder | None = None  # boardcc.recording attaches itself
 
     def _need(self, channel: int, kind: ChannelKind, what: str) -> None:
         if not 0 <= channel < len(self.board):
@@ -278,6 +284,8 @@ class Engine:
             self.feed(ch, event)
         self._sent = self.mixer.build(rx, t0)
         self.board.write(self._sent)
+        if self.recorder is not None:
+            self.recorder.tick(rx, self._sent)
         self.ticks += 1
         self.tick_seconds.append(_cpu() - started)
         if len(self.tick_seconds) > 5000:
@@ -293,6 +301,8 @@ class Engine:
             log.warning("%s", _line_word(e), extra=self._extra(ch, type(e).__name__))
             return []
         if machine is None:
+            if self.recorder is not None:  # record taps
+                self.recorder.line_event(e)
             return []
         trunk = isinstance(machine, TrunkMachine)
         out: ev.Event | None = None
@@ -839,6 +849,12 @@ class Engine:
                 future.set_result(fn())
             except Exception as exc:  # the caller gets it
                 future.set_exception(exc)
+
+    def play_music(self, channel: int, name: str = "default") -> None:
+        """Music on hold of class `name` on `channel` until its source changes (hold,
+        queues: docs/recording.md)."""
+        self._cancel_timer(channel, PLAY_TIMER)
+        self.mixer.music(channel, name)
 
     def hang_up(self, channel: int) -> None:
         """End the call on `channel` (an API command)."""

@@ -1,11 +1,12 @@
 """What the engine sends on every channel, built for all channels at once each tick.
 
 Each channel has one source at a time: silence, a tone of the plan (looping), a prompt or a
-string of DTMF digits (once, then the engine is told it finished), or another channel's
-receive audio (a one-way bridge; a conversation is two). Tones, prompts and digits are clips
-in one bank (`boardcc.dsp.players`), so a busy tone sent to a hundred phones is one array
-and one gather; bridges are one fancy-indexed add, ``tx[a] += rx[b]``. Python runs only when
-a channel's source changes.
+string of DTMF digits (once, then the engine is told it finished), a class of music on hold
+(looping, every listener of a class at the same moment of it: `boardcc.moh`), or another
+channel's receive audio (a one-way bridge; a conversation is two). Tones, prompts, music
+and digits are clips in one bank (`boardcc.dsp.players`), so a busy tone sent to a hundred
+phones is one array and one gather; bridges are one fancy-indexed add, ``tx[a] += rx[b]``.
+Python runs only when a channel's source changes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from boardcc.dsp import TonePlan, dtmf_tones, read_audio
 from boardcc.dsp.players import Bank, Players
 from boardcc.dsp.signals import cadenced
+from boardcc.moh import DEFAULT_CLASS, builtin_tune, load_class
 
 I16 = npt.NDArray[np.int16]
 F32 = npt.NDArray[np.float32]
@@ -46,6 +48,9 @@ class Mixer:
         Prompt files by name, read (and resampled to 8 kHz) once, at start.
     fs : int
         Sampling rate.
+    music : mapping of str to path, optional
+        Music-on-hold classes by name, each a folder decoded once, at start; a class
+        ``default`` (the built-in tune) is added unless given.
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class Mixer:
         prompts: Mapping[str, str] | None = None,
         *,
         fs: int = 8000,
+        music: Mapping[str, str] | None = None,
     ) -> None:
         self.channels, self.block, self.fs, self.plan = channels, block, fs, plan
         self.players = Players(Bank(), block)
@@ -63,6 +69,11 @@ class Mixer:
         for name, path in (prompts or {}).items():
             samples = read_audio(path, fs=fs).samples.astype(np.float32).mean(axis=0)
             self._prompts[name] = self.players.bank.add(samples, ("prompt", name))
+        self._music: dict[str, tuple[int, int]] = {}
+        for name, folder in (music or {}).items():
+            self.add_music(name, load_class(folder, fs=fs))
+        if DEFAULT_CLASS not in self._music:
+            self.add_music(DEFAULT_CLASS, builtin_tune(fs=fs))
         self._play: dict[int, int] = {}  # channel -> play id
         self._peer: dict[int, int] = {}  # channel -> the channel it hears
         self._dst = np.zeros(0, np.intp)
@@ -76,6 +87,16 @@ class Mixer:
 
     def has_prompt(self, name: str) -> bool:
         return name in self._prompts
+
+    def add_music(self, name: str, samples: npt.ArrayLike) -> None:
+        """Make `samples` (int16 scale, 8 kHz) music-on-hold class `name`."""
+        self._music[name] = self.players.bank.add(
+            np.asarray(samples, dtype=np.float32), ("music", name)
+        )
+
+    def music_classes(self) -> list[str]:
+        """The music-on-hold classes, by name."""
+        return sorted(self._music)
 
     # -- sources ------------------------------------------------------------------------------
 
@@ -101,6 +122,17 @@ class Mixer:
         self.quiet(channel)
         self._play[channel] = self.players.start(channel, clip, at)
         return clip[1]
+
+    def music(self, channel: int, name: str = DEFAULT_CLASS) -> None:
+        """Music-on-hold class `name` on `channel`, looping, until changed. Every listener
+        of a class hears the same moment of it (the clip's origin is sample 0)."""
+        clip = self._music.get(name)
+        if clip is None:
+            raise UnknownPromptError(
+                f"no music-on-hold class {name!r} (classes: {', '.join(self.music_classes())})"
+            )
+        self.quiet(channel)
+        self._play[channel] = self.players.start(channel, clip, 0, loop=True)
 
     def digits(self, channel: int, digits: str, at: int) -> int:
         """DTMF `digits` (70 ms on, 70 ms off) from sample `at`; returns the length."""

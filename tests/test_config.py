@@ -213,7 +213,7 @@ def test_every_key_of_the_sample_is_explained_in_chinese_and_english() -> None:
 
 def test_every_section_of_the_sample_has_a_bilingual_heading() -> None:
     sections = re.findall(r"# -{20,}\n# (.+)\n", SAMPLE)
-    assert len(sections) == 11
+    assert len(sections) == 14
     for heading in sections:
         assert _bilingual(heading), heading
 

@@ -1,0 +1,329 @@
+"""Which calls are recorded, and one array a tick to the writer (the engine's side).
+
+The recorder listens to the engine's events (`Engine.subscribe`): when a call is answered,
+a station joins it, or it joins a queue, the site's policy (`RecordingSettings`: all calls,
+trunk groups, queues, agents, stations) may start its recording; when the call ends, the
+recording ends. A recording hangs on the call (by call id), not on a leg, so it follows the
+call across holds, transfers and conferences; the parties it meets (agents, stations,
+queues, groups, channels) are added as they come and stored with it.
+
+What is recorded is taken from the call's anchor, the leg that stays for the whole call
+(the trunk; for an internal call the calling station, or whoever remains): the left channel
+is what the anchor receives (the caller, after echo cancelling), the right channel what
+the engine sends it (the agent, a conference's sum, a prompt or music on hold). Each tick
+(`tick`) is two gathers over every recording at once and one array handed to the writer
+thread (`boardcc.recording.writer`); Python per recording runs only when one starts, ends
+or changes anchor. Record taps (high-impedance channels, SPEC B2) record mono whenever the
+line they tap is off hook, with the same index.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from boardcc.drivers import ChannelKind, LineEvent, OffHook, OnHook
+from boardcc.recording.index import Recording, RecordingIndex
+from boardcc.recording.settings import RecordingSettings
+from boardcc.recording.writer import RecordingWriter
+
+if TYPE_CHECKING:
+    from boardcc.engine import Call, Engine
+
+_log = logging.getLogger("boardcc.recording")
+
+I16 = npt.NDArray[np.int16]
+
+
+@dataclass(slots=True)
+class _Active:
+    rec: Recording
+    left: int  # channel whose receive audio is the left channel
+    right: int  # channel whose transmit audio is the right channel
+    manual: bool = False
+    taps: set[int] = field(default_factory=set)
+
+
+class Recorder:
+    """Records the calls the site's policy names, and record taps.
+
+    Parameters
+    ----------
+    engine : Engine
+        The engine; the recorder attaches itself (`engine.recorder`) and subscribes.
+    settings : RecordingSettings
+        The site's ``recording:`` section (its folder already made absolute).
+    index : RecordingIndex, optional
+        Where entries go (the CDR store's database); None: files only.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: RecordingSettings,
+        index: RecordingIndex | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.folder = Path(settings.folder)
+        self.index = index
+        if index is not None:
+            index.recover()  # entries a killed run left open, completed from their files
+        self.problems: list[str] = []
+        self.writer = RecordingWriter(
+            index,
+            fs=engine.fs,
+            block=engine.block,
+            sync_s=settings.sync_s,
+            on_problem=self._problem,
+        )
+        self.active: dict[str, _Active] = {}
+        self.of_call: dict[str, str] = {}  # call id -> recording id
+        self.of_tap: dict[int, str] = {}  # record channel -> recording id
+        self._ids: tuple[str, ...] = ()
+        self._left = np.zeros(0, np.intp)
+        self._right = np.zeros(0, np.intp)
+        engine.recorder = self
+        engine.subscribe(self._on_event)
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def tick(self, rx: I16, tx: I16) -> None:
+        """Hand this tick's audio of every recording to the writer (engine thread)."""
+        if not self._ids:
+            return
+        block = np.empty((len(self._ids), 2, rx.shape[1]), np.int16)
+        block[:, 0] = rx[self._left]
+        block[:, 1] = tx[self._right]
+        self.writer.audio(self._ids, block)
+
+    def _rebuild(self) -> None:
+        self._ids = tuple(self.active)
+        self._left = np.fromiter((a.left for a in self.active.values()), np.intp, len(self._ids))
+        self._right = np.fromiter((a.right for a in self.active.values()), np.intp, len(self._ids))
+
+    # -- starting and stopping -----------------------------------------------------------------
+
+    def record_call(self, call: Call, *, manual: bool = False) -> str:
+        """Start recording `call` (if it is not already); returns the recording id."""
+        known = self.of_call.get(call.cdr.call_id)
+        if known is not None:
+            if manual:
+                self.active[known].manual = True
+            return known
+        anchor = _anchor(call)
+        if anchor is None:
+            raise ValueError(
+                f"call {call.cdr.call_id[:8]} has no leg to record / 呼叫无可录音的通道"
+            )
+        rec = self._new("manual" if manual else "call", self.settings.channels == "stereo")
+        rec.call_id = call.cdr.call_id
+        rec.caller, rec.called = call.cdr.caller, call.cdr.called
+        self._parties(rec, call)
+        self.active[rec.recording_id] = _Active(rec, anchor, anchor, manual)
+        self.of_call[call.cdr.call_id] = rec.recording_id
+        self._rebuild()
+        self.writer.open(_copy(rec))
+        self.engine._publish({"type": "recording", "event": "start", **_brief(rec)})
+        _log.info(
+            "录音开始 recording %s started: call %s, %s",
+            rec.recording_id[:8],
+            call.cdr.call_id[:8],
+            rec.path,
+        )
+        return rec.recording_id
+
+    def stop(self, recording_id: str) -> None:
+        """End a recording (its call goes on)."""
+        active = self.active.pop(recording_id, None)
+        if active is None:
+            raise ValueError(f"no recording {recording_id} in progress / 没有进行中的录音")
+        rec = active.rec
+        if rec.call_id is not None:
+            self.of_call.pop(rec.call_id, None)
+        for tap in active.taps:
+            self.of_tap.pop(tap, None)
+        rec.ended = self.engine.wall()
+        self._rebuild()
+        self.writer.close_recording(_copy(rec))
+        self.engine._publish({"type": "recording", "event": "end", **_brief(rec)})
+
+    def close(self, timeout: float = 10.0) -> None:
+        """End every recording and stop the writer (the engine is stopping)."""
+        for rid in list(self.active):
+            self.stop(rid)
+        self.writer.close(timeout)
+
+    def wanted(self, call: Call) -> bool:
+        """Whether the site's policy records `call` (queues are seen as the call joins)."""
+        s = self.settings
+        if s.all:
+            return True
+        group = self.engine.group_of.get(call.trunk) if call.trunk is not None else None
+        if group is not None and group.name in s.trunk_groups:
+            return True
+        stations = {self.engine.extension_of.get(ch) for ch in call.legs}
+        if stations & set(s.stations):
+            return True
+        return bool(set(self._agents(call)) & set(s.agents))
+
+    # -- engine events -------------------------------------------------------------------------
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        call_id = event.get("call") or event.get("call_id")
+        if not isinstance(call_id, str):
+            return
+        call = self.engine.calls.get(call_id)
+        if kind == "call" and event.get("event") == "end":
+            rid = self.of_call.get(call_id)
+            if rid is not None:
+                self.stop(rid)
+            return
+        if call is None:
+            return
+        rid = self.of_call.get(call_id)
+        if rid is not None:
+            active = self.active[rid]
+            self._parties(active.rec, call)
+            anchor = _anchor(call)
+            if anchor is not None and anchor != active.left:
+                active.left = active.right = anchor
+                self._rebuild()
+            if kind == "queue" and event.get("queue"):
+                active.rec.parties.add(("queue", str(event["queue"])))
+            return
+        if call.cdr.answered is None:
+            return
+        queue = event.get("queue") if kind == "queue" else None
+        if self.wanted(call) or (queue is not None and queue in self.settings.queues):
+            rid = self.record_call(call)
+            if queue is not None:
+                self.active[rid].rec.parties.add(("queue", str(queue)))
+
+    def line_event(self, event: LineEvent) -> None:
+        """A line event of a channel no machine drives: record taps start and stop here."""
+        ch = event.channel
+        info = self.engine.board.channels[ch]
+        if info.kind is not ChannelKind.RECORD or not self.settings.taps:
+            return
+        if isinstance(event, OffHook) and ch not in self.of_tap:
+            rec = self._new("tap", False)
+            rec.parties.add(("leg", info.name))
+            if info.tap_of is not None:
+                rec.parties.add(("leg", self.engine.board.channels[info.tap_of].name))
+                call = self.engine.call_of.get(info.tap_of)
+                if call is not None:
+                    rec.call_id = call.cdr.call_id
+                    rec.caller, rec.called = call.cdr.caller, call.cdr.called
+                    self._parties(rec, call)
+            self.active[rec.recording_id] = _Active(rec, ch, ch, taps={ch})
+            self.of_tap[ch] = rec.recording_id
+            self._rebuild()
+            self.writer.open(_copy(rec))
+            self.engine._publish({"type": "recording", "event": "start", **_brief(rec)})
+        elif isinstance(event, OnHook) and ch in self.of_tap:
+            active = self.active[self.of_tap[ch]]
+            tapped = info.tap_of
+            call = self.engine.call_of.get(tapped) if tapped is not None else None
+            if call is not None:
+                self._parties(active.rec, call)
+            self.stop(active.rec.recording_id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _new(self, kind: str, stereo: bool) -> Recording:
+        rid = uuid.uuid4().hex
+        started = self.engine.wall()
+        local = started.astimezone()
+        path = (
+            self.folder
+            / local.strftime("%Y/%m/%d")
+            / f"{local:%H%M%S}-{kind}-{rid[:8]}{self.settings.suffix}"
+        )
+        return Recording(
+            recording_id=rid,
+            kind=kind,
+            started=started,
+            path=str(path),
+            codec=self.settings.codec,
+            channels=2 if stereo else 1,
+        )
+
+    def _parties(self, rec: Recording, call: Call) -> None:
+        e = self.engine
+        for ch in call.legs:
+            rec.parties.add(("leg", e.board.channels[ch].name))
+            ext = e.extension_of.get(ch)
+            if ext is not None:
+                rec.parties.add(("station", ext))
+                rec.parties.add(("group", e.station_group.get(ch, "default")))
+        if call.trunk is not None and call.trunk in e.group_of:
+            rec.parties.add(("group", e.group_of[call.trunk].name))
+        for job in self._agents(call):
+            rec.parties.add(("agent", job))
+        if not rec.caller:
+            rec.caller, rec.called = call.cdr.caller, call.cdr.called
+
+    def _agents(self, call: Call) -> list[str]:
+        """Job numbers of the agents logged in at the call's stations (with the ACD)."""
+        acd = getattr(self.engine, "acd", None)
+        agent_at = getattr(acd, "agent_at", None)
+        if agent_at is None:
+            return []
+        jobs = []
+        for ch in call.legs:
+            agent = agent_at(ch)
+            job = getattr(agent, "job", None)
+            if isinstance(job, str):
+                jobs.append(job)
+        return jobs
+
+    def _problem(self, recording_id: str, message: str) -> None:
+        """From the writer thread: published as an alarm on the engine's thread."""
+        self.problems.append(message)
+        self.engine.submit(
+            lambda: self.engine._publish(
+                {
+                    "type": "alarm",
+                    "what": f"recording failed / 录音失败: {message}",
+                    "recording_id": recording_id,
+                }
+            )
+        )
+
+
+def _anchor(call: Call) -> int | None:
+    """The leg that stays with the call: its trunk, else the calling station, else the
+    first station left in it."""
+    if call.trunk is not None:
+        return call.trunk
+    if call.caller_station is not None:
+        return call.caller_station
+    return call.stations[0] if call.stations else None
+
+
+def _copy(rec: Recording) -> Recording:
+    return dataclasses.replace(rec, parties=set(rec.parties))
+
+
+def _brief(rec: Recording) -> dict[str, Any]:
+    return {
+        "recording_id": rec.recording_id,
+        "call_id": rec.call_id,
+        "kind": rec.kind,
+        "path": rec.path,
+    }
+
+
+def recording_age(days: int, now: dt.datetime | None = None) -> dt.datetime:
+    """The start time before which recordings are older than `days` days."""
+    return (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)

@@ -1,0 +1,318 @@
+"""Call recording end to end on the simulated board: what is recorded, how, and its index.
+
+Calls run on the virtual clock; each recording is read back from disk with
+`boardcc.dsp.read_audio` and the caller's and the agent's tones are found on their
+channels. The crash test runs an engine in a child process on the real-time clock and kills
+it mid-call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from boardcc.config import load_site
+from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
+from boardcc.dsp import read_audio
+from boardcc.engine import Engine
+from boardcc.recording.index import Recording, RecordingIndex
+from boardcc.recording.recorder import Recorder
+from boardcc.store import CdrStore, make_engine
+
+FS = 8000
+START = dt.datetime(2026, 1, 5, 10, 0, 0, tzinfo=dt.UTC)
+
+
+def site(tmp: Path, **recording: Any) -> dict[str, Any]:
+    return {
+        "trunk_groups": [
+            {"name": "service", "channels": "0", "access_number": "400800888"},
+            {"name": "care", "channels": "1", "access_number": "400800999"},
+        ],
+        "stations": [
+            {"channel": 2, "extension": "8001", "group": "agents"},
+            {"channel": 3, "extension": "8002", "group": "agents"},
+        ],
+        "inbound": [
+            {"name": "service", "trunk_group": "service", "steps": [{"station": "8001"}]},
+            {"name": "care", "trunk_group": "care", "steps": [{"station": "8002"}]},
+        ],
+        "recording": {"folder": str(tmp / "rec"), **recording},
+    }
+
+
+class Rig:
+    """An engine on a simulated board with a CDR store and a recorder on one database."""
+
+    def __init__(self, tmp: Path, spec: dict[str, Any], **board: Any) -> None:
+        self.config = load_site(spec)
+        self.store = CdrStore(tmp / "cc.db")
+        self.store.start()
+        self.board = SimBoard(**({"trunks": 2, "stations": 2, "seed": 3} | board))
+        self.engine = Engine(self.config, self.board, store=self.store, start_time=START)
+        self.index = RecordingIndex(self.store.engine)
+        self.recorder = Recorder(self.engine, self.config.recording, self.index)
+
+    def call(self, trunk: int = 0, station: int = 2, talk_s: float = 4.0) -> None:
+        self.board.phone(station).auto_answer(
+            1, [Speak(tone=1300, seconds=talk_s), Pause(0.5), HangUp()]
+        )
+        self.board.incoming_call(
+            trunk,
+            at=0.2,
+            caller_id={"number": "13812345678"},
+            script=[Speak(tone=700, seconds=60.0)],
+        )
+
+    @property
+    def store_path(self) -> Path:
+        url = self.store.engine.url.database
+        assert url is not None
+        return Path(url)
+
+
+def peak_hz(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x.astype(float) * np.hanning(x.size)))
+    return float(np.fft.rfftfreq(x.size, 1 / FS)[np.argmax(spec)])
+
+
+def recorded(tmp_path: Path, **recording: Any) -> tuple[list[Recording], Rig]:
+    rig = Rig(tmp_path, site(tmp_path, **recording))
+    # The store's path, before close (the engine URL goes with it).
+    path = rig.store_path
+    rig.call()
+    rig.engine.run_for(14.0)
+    assert rig.engine.idle()
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()
+    return RecordingIndex(make_engine(path)).find(), rig
+
+
+def test_a_call_is_recorded_caller_left_agent_right_and_indexed(tmp_path: Path) -> None:
+    (rec,), _ = recorded(tmp_path, trunk_groups=["service"])
+    assert rec.status == "done"
+    assert (rec.kind, rec.caller, rec.called, rec.channels) == (
+        "call",
+        "13812345678",
+        "400800888",
+        2,
+    )
+    assert rec.names("station") == ["8001"]
+    assert rec.names("group") == ["agents", "service"]
+    assert rec.names("leg") == ["sim/0", "sim/2"]
+    audio = read_audio(rec.path)
+    assert audio.channels == 2
+    # From the agent's answer to the agent's hang-up: 4 s of talk and 0.5 s of pause.
+    assert audio.duration == pytest.approx(4.5, abs=0.1)
+    assert rec.duration_s == pytest.approx(audio.duration, abs=0.01)
+    assert rec.size == Path(rec.path).stat().st_size
+    assert peak_hz(audio.samples[0, 800:24000]) == pytest.approx(700, abs=3)
+    assert peak_hz(audio.samples[1, 800:24000]) == pytest.approx(1300, abs=3)
+    # Dated folders below the configured one, by the call's local date.
+    day = rec.started.astimezone().strftime("%Y/%m/%d")
+    assert Path(rec.path).parent == tmp_path / "rec" / day
+
+
+def test_calls_the_policy_does_not_name_are_not_recorded(tmp_path: Path) -> None:
+    found, _ = recorded(tmp_path, trunk_groups=["care"], stations=["8002"])
+    assert found == []
+    assert not (tmp_path / "rec").exists()
+
+
+@pytest.mark.parametrize(
+    ("codec", "channels"),
+    [
+        ("pcm16", "stereo"),
+        ("alaw", "stereo"),
+        ("ulaw", "stereo"),
+        ("ima_adpcm", "stereo"),
+        ("gsm610", "mono"),
+        ("vox", "mono"),
+        ("mp3", "stereo"),
+        ("mp3", "mono"),
+    ],
+)
+def test_every_format_is_read_back(tmp_path: Path, codec: str, channels: str) -> None:
+    (rec,), _ = recorded(tmp_path, stations=["8001"], codec=codec, channels=channels)
+    assert rec.path.endswith({"vox": ".vox", "mp3": ".mp3"}.get(codec, ".wav"))
+    audio = read_audio(rec.path)
+    assert audio.duration == pytest.approx(4.5, abs=0.15)
+    x = audio.samples
+    if channels == "stereo":
+        assert x.shape[0] == 2
+        assert peak_hz(x[0, 1600:24000]) == pytest.approx(700, abs=4)
+        assert peak_hz(x[1, 1600:24000]) == pytest.approx(1300, abs=4)
+    else:  # the two mixed: both tones, at about the same level
+        assert x.shape[0] == 1
+        spec = np.abs(np.fft.rfft(x[0, 1600:24000].astype(float)))
+        freqs = np.fft.rfftfreq(22400, 1 / FS)
+        top = sorted(freqs[np.argsort(spec)[-2:]])
+        assert top == pytest.approx([700, 1300], abs=4)
+
+
+def test_stereo_gsm_or_vox_is_refused_at_load(tmp_path: Path) -> None:
+    from boardcc.yamlfile import ConfigFileError
+
+    with pytest.raises(ConfigFileError, match="gsm610 holds one channel only"):
+        load_site(site(tmp_path, codec="gsm610"))
+
+
+def test_record_taps_record_the_line_they_tap(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, site(tmp_path, taps=True), records=[0])
+    path = rig.store_path
+    rig.call()
+    rig.engine.run_for(14.0)
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()
+    (tap,) = RecordingIndex(make_engine(path)).find()
+    assert (tap.kind, tap.channels, tap.caller) == ("tap", 1, "13812345678")
+    assert "sim/4" in tap.names("leg") and "sim/0" in tap.names("leg")
+    x = read_audio(tap.path).samples[0]
+    # The tap hears both directions of the line: the caller and the agent.
+    spec = np.abs(np.fft.rfft(x[4000:28000].astype(float)))
+    freqs = np.fft.rfftfreq(24000, 1 / FS)
+    assert sorted(freqs[np.argsort(spec)[-2:]]) == pytest.approx([700, 1300], abs=4)
+
+
+def test_the_index_is_searched_by_time_number_agent_group(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, site(tmp_path, all=True))
+    path = rig.store_path
+    rig.call(trunk=0, station=2)
+    rig.engine.run_for(14.0)
+    rig.board.incoming_call(
+        1, caller_id={"number": "02112345678"}, script=[Speak(tone=700, seconds=60.0)]
+    )
+    rig.board.phone(3).auto_answer(1, [Speak(tone=1300, seconds=2.0), HangUp()])
+    rig.engine.run_for(14.0)
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()
+    index = RecordingIndex(make_engine(path))
+    first, second = index.find()
+    assert [r.caller for r in index.find(number="021*")] == ["02112345678"]
+    assert [r.caller for r in index.find(number="13812345678")] == ["13812345678"]
+    assert index.find(station="8002") == [second]
+    assert index.find(group="care") == [second]
+    assert index.find(group="agents") == [first, second]
+    assert index.find(since=second.started) == [second]
+    assert index.find(until=second.started) == [first]
+    assert index.get(first.recording_id[:8]) == first
+    with pytest.raises(ValueError, match="timezone-aware"):
+        index.find(since=dt.datetime(2026, 1, 5))
+
+
+def test_export_and_purge(tmp_path: Path) -> None:
+    found, _ = recorded(tmp_path, all=True)
+    index = RecordingIndex(make_engine(tmp_path / "cc.db"))
+    assert index.export(found, tmp_path / "out") == 1
+    text = (tmp_path / "out" / "index.csv").read_text(encoding="utf-8-sig")
+    assert "13812345678" in text and Path(found[0].path).name in text
+    assert (tmp_path / "out" / Path(found[0].path).name).is_file()
+    # Moved when older than the cut, the entry follows; then deleted with its file.
+    later = found[0].started + dt.timedelta(days=1)
+    assert index.purge(later, action="move", move_to=tmp_path / "archive") == 1
+    (moved,) = index.find()
+    assert moved.path.startswith(str(tmp_path / "archive"))
+    assert Path(moved.path).is_file() and not Path(found[0].path).exists()
+    assert index.purge(found[0].started, action="delete") == 0  # not older than itself
+    assert index.purge(later, action="delete") == 1
+    assert index.find() == [] and not Path(moved.path).exists()
+
+
+# -- a killed engine ------------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from boardcc.clock import RealtimeClock
+    from boardcc.config import load_site
+    from boardcc.drivers.sim import SimBoard, Speak
+    from boardcc.engine import Engine
+    from boardcc.recording.index import RecordingIndex
+    from boardcc.recording.recorder import Recorder
+    from boardcc.store import CdrStore
+
+    tmp = Path(sys.argv[1])
+    config = load_site({
+        "trunk_groups": [{"name": "service", "channels": "0", "access_number": "400800888"}],
+        "stations": [{"channel": 1, "extension": "8001"}],
+        "inbound": [{"name": "service", "steps": [{"station": "8001"}]}],
+        "recording": {"folder": str(tmp / "rec"), "all": True, "codec": sys.argv[2]},
+    })
+    store = CdrStore(tmp / "cc.db")
+    store.start()
+    board = SimBoard(trunks=1, stations=1, seed=2)
+    engine = Engine(config, board, RealtimeClock(), store=store)
+    Recorder(engine, config.recording, RecordingIndex(store.engine))
+    board.phone(1).auto_answer(1, [Speak(tone=1300, seconds=600.0)])
+    board.incoming_call(0, at=0.1, caller_id="13812345678", script=[Speak(tone=700, seconds=600)])
+    answered = None
+    while True:
+        engine.tick()
+        t = engine.ticks * engine.block / engine.fs
+        if answered is None and engine.recorder.active:
+            answered = t
+            print("answered", t, flush=True)
+        if engine.ticks % 10 == 0:
+            print("t", t, flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("codec", ["pcm16", "mp3"])
+def test_a_killed_engine_leaves_the_recording_readable_to_the_last_second(
+    tmp_path: Path, codec: str
+) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path), codec],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert child.stdout is not None
+    answered = last = None
+    deadline = time.monotonic() + 60
+    for line in child.stdout:
+        word, value = line.split()
+        if word == "answered":
+            answered = float(value)
+        elif answered is not None:
+            last = float(value)
+            if last - answered >= 4.0:
+                break
+        assert time.monotonic() < deadline, "the child never got its call going"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert answered is not None and last is not None
+    index = RecordingIndex(make_engine(tmp_path / "cc.db"))
+    (rec,) = index.find()
+    assert rec.status == "recording"  # the index entry the killed run left open
+    audio = read_audio(rec.path)
+    # Everything up to the last second before the kill is there.
+    assert audio.duration >= last - answered - 1.0
+    assert peak_hz(audio.samples[0, -8000:]) == pytest.approx(700, abs=4)
+    assert peak_hz(audio.samples[1, -8000:]) == pytest.approx(1300, abs=4)
+    # The next start completes the entry from the file.
+    store = CdrStore(tmp_path / "cc.db")
+    store.start()
+    assert RecordingIndex(store.engine).recover() == 1
+    (after,) = RecordingIndex(store.engine).find()
+    store.close()
+    assert after.status == "recovered"
+    assert after.duration_s == pytest.approx(audio.duration, abs=0.1)
+    assert json.dumps(after.json())  # the entry is whole
