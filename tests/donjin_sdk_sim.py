@@ -52,14 +52,15 @@ _ffi.cdef(
 )
 
 
-def build(folder: Path) -> Path:
-    """Compile the simulator into `folder`; returns the library's path."""
+def build(folder: Path, *defines: str) -> Path:
+    """Compile the simulator into `folder` (with ``-D`` `defines`); returns the library."""
     cc = shutil.which("gcc") or shutil.which("cc")
     if cc is None:
         raise RuntimeError("the Donjin SDK simulator needs a C compiler (apt install gcc)")
-    out = folder / "libtc08a32sim.so"
+    out = folder / f"libtc08a32sim{''.join('-' + d.lower() for d in defines)}.so"
+    flags = ["-shared", "-fPIC", "-O2", "-Wall", "-Werror", *(f"-D{d}" for d in defines)]
     subprocess.run(
-        [cc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(out), str(SOURCE), "-lm"],
+        [cc, *flags, "-o", str(out), str(SOURCE), "-lm"],
         check=True,
         capture_output=True,
         text=True,

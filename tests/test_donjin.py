@@ -4,6 +4,7 @@ test_engine_donjin.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ from boardcc.drivers import (
 )
 from boardcc.drivers.donjin import DonjinBoard
 from boardcc.drivers.donjin.binding import (
+    NEWSIG_FUNCTIONS,
+    TC08A32_FUNCTIONS,
     ChannelPlaying,
     DriverError,
     NoRealtimeAudio,
@@ -34,7 +37,7 @@ from boardcc.drivers.donjin.binding import (
     default_libraries,
 )
 from boardcc.dsp import level_dbm0
-from tests.donjin_sdk_sim import SimCard
+from tests.donjin_sdk_sim import SimCard, build
 
 TRUNK, STATION = 0, 2
 
@@ -53,6 +56,17 @@ def test_a_missing_library_is_unavailable_and_says_what_to_install(tmp_path: Pat
         open_board("donjin", library=str(tmp_path / "libtc08a32.so"))
     assert "docs/donjin.md" in info.value.install
     assert default_libraries("win32") == ("Tc08a32.dll", "NewSig.dll")
+
+
+def test_a_library_without_the_functions_needed_is_unavailable(sim_card: SimCard) -> None:
+    with pytest.raises(BackendUnavailableError, match="lacks Sig_Init, Sig_CheckBusy"):
+        DonjinBoard(library=sim_card.library, newsig_library="libm.so.6")
+
+
+def test_the_functions_checked_at_opening_are_the_ones_declared() -> None:
+    build_script = Path(__file__).parents[1] / "build_cffi" / "donjin_build.py"
+    declared = set(re.findall(r"WINAPI (\w+)\(", build_script.read_text()))
+    assert declared == {*TC08A32_FUNCTIONS, *NEWSIG_FUNCTIONS, "GetCallerIDStrEx"}
 
 
 def test_a_driver_that_does_not_start_is_reported_with_the_vendors_meaning(
@@ -174,6 +188,18 @@ def test_caller_id_with_a_bad_checksum_is_dropped(sim_card: SimCard) -> None:
         events = run(board, 200)
         assert RingOn in {type(e) for e in events}
         assert not [e for e in events if isinstance(e, CallerIdReceived)]
+
+
+def test_caller_id_from_a_library_without_the_ex_call_gives_the_number(
+    tmp_path: Path,
+) -> None:
+    card = SimCard(build(tmp_path, "DJSIM_NO_CALLERID_EX"))
+    card.reset(["trunk", "station"])
+    with DonjinBoard(library=card.library) as board:
+        card.ring(0, "02588886666", "LI SI")
+        events = run(board, 200)
+    (cid,) = [e for e in events if isinstance(e, CallerIdReceived)]
+    assert (cid.number, cid.name) == ("02588886666", "")  # the date and time cut off
 
 
 def test_a_link_joins_two_lines_in_the_card(sim_card: SimCard) -> None:

@@ -158,6 +158,48 @@ class LibraryMissing(Exception):
         super().__init__(f"cannot load {path}: {reason}")
 
 
+TC08A32_FUNCTIONS = (
+    "LoadDRV",
+    "FreeDRV",
+    "CheckValidCh",
+    "CheckChType",
+    "IsSupportCallerID",
+    "EnableCard",
+    "DisableCard",
+    "SetPackRate",
+    "PUSH_PLAY",
+    "FeedSigFunc",
+    "RingDetect",
+    "OffHook",
+    "HangUp",
+    "CheckPolarity",
+    "FeedRing",
+    "FeedPower",
+    "OffHookDetect",
+    "StartHangUpDetect",
+    "HangUpDetect",
+    "SetLink",
+    "ClearLink",
+    "InitDtmfBuf",
+    "GetDtmfCode",
+    "ResetCallerIDBuffer",
+    "GetCallerIDStr",
+    "SYS_StartLoopPlay",
+    "SYS_MoveBufToSys",
+    "StopPlay",
+    "ReadStatus",
+    "VR_SetRefreshSize",
+    "VR_StartRecord",
+    "VR_StopRecord",
+    "VR_GetRecordData",
+    "StartSigCheck",
+    "StopSigCheck",
+)
+"""The Tc08a32 functions boardcc needs (GetCallerIDStrEx is used where it exists)."""
+
+NEWSIG_FUNCTIONS = ("Sig_Init", "Sig_CheckBusy", "Sig_ResetCheck")
+
+
 class Sdk:
     """The vendor's two libraries, opened.
 
@@ -181,6 +223,15 @@ class Sdk:
         self.library, self.newsig = library, newsig
         self.tc = _dlopen(library)
         self.sig = self.tc if newsig == library else _dlopen(newsig)
+        for lib, path, names in (
+            (self.tc, library, TC08A32_FUNCTIONS),
+            (self.sig, newsig, NEWSIG_FUNCTIONS),
+        ):
+            missing = [name for name in names if not _has(lib, name)]
+            if missing:
+                raise LibraryMissing(
+                    path, f"it lacks {', '.join(missing)} (not the SDK, or too old for boardcc)"
+                )
         self.caller_id_ex = _has(self.tc, "GetCallerIDStrEx")
 
 
@@ -194,7 +245,7 @@ def _dlopen(path: str) -> Any:
 def _has(lib: Any, name: str) -> bool:
     try:
         getattr(lib, name)
-    except AttributeError:
+    except (AttributeError, ffi.error):  # cffi: "symbol ... not found in library"
         return False
     return True
 

@@ -15,6 +15,7 @@
  * on its own clock. Audio on the card is 8-bit A-law at 8 kHz (PACK_64KBPS).
  *
  * Built by tests/donjin_sdk_sim.py:  gcc -shared -fPIC -O2 -o libtc08a32sim.so tc08a32_sim.c -lm
+ * (with -DDJSIM_NO_CALLERID_EX: a library from before GetCallerIDStrEx).
  */
 #include <math.h>
 #include <stdint.h>
@@ -559,6 +560,7 @@ EXPORT WORD GetCallerIDStr(WORD c, char *out)
     return (WORD)s;
 }
 
+#ifndef DJSIM_NO_CALLERID_EX /* drivers before 2004 lack it */
 EXPORT WORD GetCallerIDStrEx(WORD c, char *when, char *number, char *user)
 {
     if (!valid(c))
@@ -572,6 +574,7 @@ EXPORT WORD GetCallerIDStrEx(WORD c, char *when, char *number, char *user)
     }
     return (WORD)s;
 }
+#endif
 
 /* -- audio to and from memory --------------------------------------------------------------- */
 
