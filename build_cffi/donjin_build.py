@@ -61,6 +61,9 @@ ffibuilder.cdef(
     void WINAPI StartHangUpDetect(WORD wChnlNo);
     WORD WINAPI HangUpDetect(WORD wChnlNo);
 
+    /* record modules: is the line they tap off hook (D160A-REV2 and later drivers) */
+    BOOL WINAPI DRec_OffHookDetect(WORD wChnlNo);
+
     /* links */
     long WINAPI SetLink(WORD wOne, WORD wAnother);
     long WINAPI ClearLink(WORD wOne, WORD wAnother);

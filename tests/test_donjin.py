@@ -66,7 +66,8 @@ def test_a_library_without_the_functions_needed_is_unavailable(sim_card: SimCard
 def test_the_functions_checked_at_opening_are_the_ones_declared() -> None:
     build_script = Path(__file__).parents[1] / "build_cffi" / "donjin_build.py"
     declared = set(re.findall(r"WINAPI (\w+)\(", build_script.read_text()))
-    assert declared == {*TC08A32_FUNCTIONS, *NEWSIG_FUNCTIONS, "GetCallerIDStrEx"}
+    optional = {"GetCallerIDStrEx", "DRec_OffHookDetect"}
+    assert declared == {*TC08A32_FUNCTIONS, *NEWSIG_FUNCTIONS, *optional}
 
 
 def test_a_driver_that_does_not_start_is_reported_with_the_vendors_meaning(
@@ -200,6 +201,23 @@ def test_caller_id_from_a_library_without_the_ex_call_gives_the_number(
         events = run(board, 200)
     (cid,) = [e for e in events if isinstance(e, CallerIdReceived)]
     assert (cid.number, cid.name) == ("02588886666", "")  # the date and time cut off
+
+
+def test_a_record_tap_gives_the_tapped_lines_audio_and_hook(sim_card: SimCard) -> None:
+    sim_card.reset(["trunk", "record"])
+    with DonjinBoard(library=sim_card.library) as board:
+        sim_card.Lift(1)  # the tapped line is seized
+        tone = np.rint(np.sin(np.arange(8000) * 2 * np.pi * 700 / 8000) * 7326).astype(np.int16)
+        sim_card.say(1, tone)
+        rx = []
+        for _ in range(60):
+            rx.append(board.read()[1])
+            board.write(np.zeros((2, board.block), np.int16))
+        events = board.events()
+        sim_card.Replace(1)
+        events += run(board, 2)
+    assert [(type(e), e.channel) for e in events] == [(OffHook, 1), (OnHook, 1)]
+    assert level_dbm0(np.concatenate(rx)[1600:8000]) == pytest.approx(-10, abs=0.3)
 
 
 def test_a_link_joins_two_lines_in_the_card(sim_card: SimCard) -> None:

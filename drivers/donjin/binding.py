@@ -195,7 +195,8 @@ TC08A32_FUNCTIONS = (
     "StartSigCheck",
     "StopSigCheck",
 )
-"""The Tc08a32 functions boardcc needs (GetCallerIDStrEx is used where it exists)."""
+"""The Tc08a32 functions boardcc needs (GetCallerIDStrEx and DRec_OffHookDetect are used
+where they exist)."""
 
 NEWSIG_FUNCTIONS = ("Sig_Init", "Sig_CheckBusy", "Sig_ResetCheck")
 
@@ -217,6 +218,9 @@ class Sdk:
     caller_id_ex : bool
         Whether the library has GetCallerIDStrEx (2004 and later), which also gives the
         caller's name; without it GetCallerIDStr gives the number alone.
+    tap_hook : bool
+        Whether it has DRec_OffHookDetect (2002 and later), which tells whether the line a
+        record module taps is off hook.
     """
 
     def __init__(self, library: str, newsig: str) -> None:
@@ -233,6 +237,7 @@ class Sdk:
                     path, f"it lacks {', '.join(missing)} (not the SDK, or too old for boardcc)"
                 )
         self.caller_id_ex = _has(self.tc, "GetCallerIDStrEx")
+        self.tap_hook = _has(self.tc, "DRec_OffHookDetect")
 
 
 def _dlopen(path: str) -> Any:

@@ -18,7 +18,8 @@ stays bounded). Audio on the card is 8-bit G.711 at 8 kHz (A-law in China).
 What the card does itself (capabilities): DTMF (GetDtmfCode, reported as `DigitReceived`),
 FSK caller ID where the card has it (IsSupportCallerID; `CallerIdReceived`), links between
 two channels (SetLink/ClearLink), busy tone on a seized trunk (NewSig's Sig_CheckBusy;
-`BusyToneDetected`). The ring cadence of a station is timed here at block granularity
+`BusyToneDetected`), the hook of the line a record module taps (DRec_OffHookDetect, where
+the library has it). The ring cadence of a station is timed here at block granularity
 (FeedRing on, FeedPower off), since the card's own cadence (FeedRealRing) is fixed at
 0.75 s on, 3 s off. docs/donjin.md has the full map.
 """
@@ -252,6 +253,7 @@ class DonjinBoard(Board):
         )
         self._audio = [i for i, p in enumerate(self._ports) if p.kind is not ChannelKind.EMPTY]
         self._keyed = [i for i in self._audio if self._ports[i].kind is not ChannelKind.RECORD]
+        self._taps = [i for i in self._audio if self._ports[i].kind is ChannelKind.RECORD]
         for i in self._audio:
             self._start_channel(i)
 
@@ -370,6 +372,9 @@ class DonjinBoard(Board):
     # -- line events ------------------------------------------------------------------------
 
     def _poll_events(self) -> None:
+        if self._sdk.tap_hook:
+            for i in self._taps:
+                self._poll_tap(i, self._ports[i])
         for i in self._keyed:
             port = self._ports[i]
             if port.kind is ChannelKind.TRUNK:
@@ -377,6 +382,12 @@ class DonjinBoard(Board):
             else:
                 self._poll_station(i, port)
             self._poll_digits(i)
+
+    def _poll_tap(self, i: int, port: _Port) -> None:
+        off_hook = bool(self._sdk.tc.DRec_OffHookDetect(i))
+        if off_hook != port.off_hook:
+            port.off_hook = off_hook
+            self._emit((OffHook if off_hook else OnHook)(i, self.now))
 
     def _poll_digits(self, i: int) -> None:
         tc = self._sdk.tc

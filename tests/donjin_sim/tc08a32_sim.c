@@ -464,6 +464,11 @@ EXPORT WORD HangUpDetect(WORD c)
     return 0;
 }
 
+EXPORT BOOL DRec_OffHookDetect(WORD c)
+{
+    return valid(c) && ch[c].type == CH_RECORD && ch[c].phone_offhook; /* the tapped line */
+}
+
 /* -- links --------------------------------------------------------------------------------- */
 
 EXPORT long SetLink(WORD a, WORD b)
