@@ -89,6 +89,10 @@ class EngineApi(Protocol):
 
     def hang_up(self, channel: int) -> None: ...
 
+    def listen(self, channel: int) -> None: ...
+
+    def stop_listening(self) -> None: ...
+
 
 def is_loopback(host: str) -> bool:
     """Whether `host` is an address of this machine only (``localhost``, 127/8, ``::1``)."""
@@ -128,6 +132,16 @@ def _hang_up(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _listen(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+    server.engine.listen(args["channel"])
+    return {}
+
+
+def _stop_listening(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+    server.engine.stop_listening()
+    return {}
+
+
 def _snapshot(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     return {"version": VERSION, "seq": server.bridge.seq, **server.engine.snapshot()}
 
@@ -136,6 +150,8 @@ COMMANDS: dict[str, _Command] = {
     "dial": _Command({"station": (str, int), "number": (str,)}, _dial),
     "hang_up": _Command({"channel": (int,)}, _hang_up),
     "snapshot": _Command({}, _snapshot),
+    "listen": _Command({"channel": (int,)}, _listen),
+    "stop_listening": _Command({}, _stop_listening),
 }
 
 #: Commands of the protocol that the engine cannot carry out yet, and why.

@@ -298,7 +298,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--site", help="site file (default: the call goes to one desk phone)")
     rep.set_defaults(run=_replay)
+    mon = sub.add_parser(
+        "monitor",
+        help="the channel monitor (PyQt6) of a running engine / 通道监控",
+        description="The channel monitor: every channel's state, agents, queues, the event "
+        "log and alarms of an engine running elsewhere (boardcc run), through its monitor "
+        "API. Needs PyQt6: pip install 'boardcc[gui]'. 通道监控界面。",
+    )
+    mon.add_argument("--url", default="ws://127.0.0.1:8765/", help="the engine's monitor API")
+    mon.add_argument("--token", help="API token (default: $BOARDCC_TOKEN)")
+    mon.add_argument("--lang", choices=("zh", "en"), help="language (default: the locale)")
+    mon.add_argument("--screenshot", help="save the window to this PNG after --after s, quit")
+    mon.add_argument("--after", type=float, default=3.0, help="seconds before --screenshot")
+    mon.set_defaults(run=_monitor)
     return parser
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    try:
+        import PyQt6.QtWidgets  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        print(f"boardcc monitor: needs PyQt6 (pip install 'boardcc[gui]'): {exc}", file=sys.stderr)
+        return 2
+    from boardcc.gui.app import MonitorOptions, run_monitor
+
+    options = MonitorOptions(
+        url=args.url,
+        token=args.token,
+        language=args.lang,
+        screenshot=args.screenshot,
+        after=args.after,
+    )
+    return run_monitor(options)
 
 
 def _replay(args: argparse.Namespace) -> int:

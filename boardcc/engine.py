@@ -297,7 +297,8 @@ class Engine:
         ch = e.channel
         machine = self.machines.get(ch)
         if isinstance(e, Alarm | ChannelFault):
-            self._publish({"type": "alarm", "channel": ch, "what": _line_word(e)})
+            active = e.active if isinstance(e, Alarm) else True
+            self._publish({"type": "alarm", "channel": ch, "what": _line_word(e), "active": active})
             log.warning("%s", _line_word(e), extra=self._extra(ch, type(e).__name__))
             return []
         if machine is None:
@@ -867,6 +868,20 @@ class Engine:
             HungUpBy.ENGINE,
             self.now,
         )
+
+    def listen(self, channel: int) -> None:
+        """Play `channel` on this machine's speaker through the board's monitor port
+        (SPEC B5, an API command); listening to another channel replaces it."""
+        if not 0 <= channel < len(self.board):
+            raise ValueError(f"no channel {channel} (the board has {len(self.board)})")
+        try:
+            self.board.listen(channel)
+        except BoardError as exc:
+            raise ValueError(f"cannot listen to channel {channel}: {exc}") from exc
+
+    def stop_listening(self) -> None:
+        """Stop the monitor port (an API command)."""
+        self.board.stop_listening()
 
     # -- what the monitor sees ------------------------------------------------------------------
 

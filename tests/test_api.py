@@ -230,7 +230,10 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[2] == (None, "binary messages are not accepted: send JSON text")
     assert errors[3] == (1, "unknown message type 'subscribe': expected 'command'")
     assert errors[4] == (None, "a command needs an 'id' (a string or integer)")
-    assert errors[5] == (7, "unknown command 'fly'; available: dial, hang_up, snapshot")
+    assert errors[5] == (
+        7,
+        "unknown command 'fly'; available: dial, hang_up, snapshot, listen, stop_listening",
+    )
     assert errors[6] == (7, "dial: missing 'number'")
     assert errors.pop(7) == (7, "hang_up: missing 'channel'")
     assert errors[7] == (
@@ -242,11 +245,37 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[9] == (7, "channel 0 is not a station")
     assert errors[10] == (7, "no call on channel 3")
     assert "not available yet" in errors[11][1] and "issue 8" in errors[11][1]
-    assert errors[11][1].endswith("available: dial, hang_up, snapshot")
+    assert errors[11][1].endswith("available: dial, hang_up, snapshot, listen, stop_listening")
     assert "transfer is not available yet" in errors[12][1]
     last = replies[-1]
     assert (last["id"], last["ok"], last["result"]["version"]) == ("still here", True, VERSION)
     assert len(last["result"]["channels"]) == 4
+
+
+def test_listen_puts_a_channel_on_the_monitor_port(
+    board: SimBoard, engine: Engine, server: ApiServer
+) -> None:
+    async def main() -> list[str]:
+        out = []
+        async with ApiClient(server.url) as api:
+            for channel in (99, 1):
+                try:
+                    await api.command("listen", channel=channel)
+                    out.append("ok")
+                except ApiError as exc:
+                    out.append(str(exc))
+            await api.command("stop_listening")
+        return out
+
+    wrong, right = asyncio.run(drive(engine, main()))
+    assert wrong == "no channel 99 (the board has 4)"
+    try:
+        import pyaudio  # noqa: F401
+    except ImportError:
+        assert right.startswith("cannot listen to channel 1: listening needs PyAudio")
+    else:  # pragma: no cover - a machine with a sound card
+        assert right == "ok" or right.startswith("cannot listen to channel 1: cannot open")
+    assert board.listening is None
 
 
 def test_engine_errors_come_back_as_the_engine_words_them(

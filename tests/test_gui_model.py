@@ -1,0 +1,227 @@
+"""The monitor's model and legend without Qt: what each channel looks like, what changed,
+which alarms are up, the log's filters. Events are written as the API sends them
+(docs/api.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from boardcc.gui.legend import Look, classify
+from boardcc.gui.model import LogFilter, MonitorModel
+
+
+def channel(i: int, kind: str, code: int = 1, **more: Any) -> dict[str, Any]:
+    names = {1: "IDLE", 2: "WAIT_ANSWER", 7: "RINGING", 8: "CONNECTED", 11: "LINE_DOWN"}
+    return {
+        "channel": i,
+        "name": f"sim/{i}",
+        "kind": kind,
+        "code": code,
+        "state": names.get(code, "OTHER"),
+        "state_zh": "",
+        "since": 0.0,
+        "extension": f"800{i}" if kind == "station" else "",
+        "call": None,
+        "caller": "",
+        "called": "",
+        "line_down": False,
+        **more,
+    }
+
+
+def snapshot(*channels: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {
+        "type": "snapshot",
+        "seq": 0,
+        "t": 10.0,
+        "channels": list(channels),
+        "calls": [],
+        **more,
+    }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("data", "agent", "peers", "look"),
+    [
+        (channel(0, "trunk", 1), None, (), Look.IDLE),
+        (channel(0, "trunk", 2), None, (), Look.RINGING),
+        (channel(0, "trunk", 4), None, (), Look.TALKING),
+        (channel(0, "trunk", 5), None, (), Look.RINGBACK),
+        (channel(0, "trunk", 6), None, (), Look.DIALLING),
+        (channel(0, "trunk", 9), None, (), Look.WAIT_HANGUP),
+        (channel(0, "trunk", 11), None, (), Look.LINE_DOWN),
+        (channel(0, "trunk", 1, line_down=True), None, (), Look.LINE_DOWN),
+        (channel(0, "trunk", 8, hold=True), None, (), Look.HOLD),
+        (channel(0, "trunk", 8, fax=True), None, (), Look.FAX),
+        (channel(0, "trunk", 1, enabled=False), None, (), Look.FLOW_DISABLED),
+        (channel(0, "record", 0), None, (), Look.NO_FLOW),
+        (channel(2, "station", 1), None, (), Look.IDLE),
+        (channel(2, "station", 7), None, (), Look.STATION_RINGING),
+        (channel(2, "station", 4), None, (), Look.STATION_DIALLING),
+        (channel(2, "station", 4), None, (6,), Look.STATION_DIALLING),
+        (channel(2, "station", 4), None, (7,), Look.STATION_RINGBACK),
+        (channel(2, "station", 8), None, (), Look.STATION_TALKING),
+        (channel(2, "station", 8, hold=True), None, (), Look.STATION_HOLD),
+        (channel(2, "station", 1), {"status": "ready", "via": "phone"}, (), Look.AGENT_PHONE_IDLE),
+        (channel(2, "station", 1), {"status": "ready", "via": "pc"}, (), Look.AGENT_PC_IDLE),
+        (channel(2, "station", 1), {"status": "not_ready"}, (), Look.AGENT_PAUSED),
+        (channel(2, "station", 1), {"status": "logged_out"}, (), Look.IDLE),
+        (channel(2, "station", 8), {"status": "ready"}, (), Look.STATION_TALKING),
+    ],
+)
+def test_classify(data: dict[str, Any], agent: Any, peers: tuple[int, ...], look: Look) -> None:
+    assert classify(data, agent, peers) is look
+
+
+def test_every_look_has_its_own_colour_or_icon() -> None:
+    assert len({(look.colour, look.icon) for look in Look}) == len(Look)
+
+
+def test_events_change_looks_and_mark_only_those_cells_dirty() -> None:
+    clock = Clock()
+    model = MonitorModel(clock)
+    model.load_snapshot(snapshot(*(channel(i, "trunk") for i in range(4)), channel(4, "station")))
+    assert model.take_dirty() == set(range(5))
+    model.apply({"type": "state", "channel": 1, "code": 2, "state": "WAIT_ANSWER", "t": 11.0})
+    model.apply(
+        {
+            "type": "call",
+            "event": "start",
+            "call_id": "c1",
+            "direction": "in",
+            "caller": "13812345678",
+            "called": "400800888",
+            "seq": 2,
+        }
+    )
+    model.apply(
+        {"type": "state", "channel": 1, "code": 2, "state": "WAIT_ANSWER", "call": "c1", "t": 11.1}
+    )
+    model.apply({"type": "state", "channel": 4, "code": 7, "state": "RINGING", "call": "c1"})
+    assert model.take_dirty() == {1, 4}
+    assert model.channels[1].look is Look.RINGING
+    assert model.channels[4].look is Look.STATION_RINGING
+    assert model.channels[1].data["caller"] == "13812345678"
+    assert model.channels[4].data["called"] == "400800888"
+    assert model.take_dirty() == set()
+    clock.now += 5.0
+    assert model.time_in_state(model.channels[1]) == pytest.approx(5.1)  # since 11.0
+    assert [e.type for e in model.channels[1].recent] == ["state", "state"]
+    model.apply({"type": "call", "event": "end", "call_id": "c1", "station": "sim/4"})
+    assert model.calls == {}
+    assert model.channels[1].data["caller"] == ""
+
+
+def test_a_station_dialling_out_hears_ring_back_once_its_trunk_has_dialled() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "station")))
+    model.apply({"type": "state", "channel": 1, "code": 4, "state": "CALLING", "call": "c"})
+    model.apply({"type": "state", "channel": 0, "code": 6, "state": "SELECTED", "call": "c"})
+    assert model.channels[1].look is Look.STATION_DIALLING
+    model.take_dirty()
+    model.apply({"type": "state", "channel": 0, "code": 7, "state": "DIALLED", "call": "c"})
+    assert model.channels[1].look is Look.STATION_RINGBACK
+    assert model.take_dirty() == {0, 1}
+
+
+def test_alarms_raised_and_cleared() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "trunk")))
+    model.apply({"type": "state", "channel": 1, "code": 11, "state": "LINE_DOWN", "t": 12.0})
+    model.apply({"type": "alarm", "channel": 0, "what": "alarm red raised / 告警", "active": True})
+    model.apply({"type": "error", "channel": 0, "error": "division by zero", "seq": 9})
+    assert sorted(a.kind for a in model.take_new_alarms()) == ["board", "error", "line_down"]
+    assert model.take_new_alarms() == []
+    assert model.errors == 1
+    model.apply({"type": "state", "channel": 1, "code": 1, "state": "IDLE", "t": 13.0})
+    model.apply(
+        {"type": "alarm", "channel": 0, "what": "alarm red cleared / 告警", "active": False}
+    )
+    assert [a.kind for a in model.active_alarms()] == ["error"]
+    model.acknowledge()
+    assert model.active_alarms() == []
+
+
+def test_a_line_already_down_in_the_snapshot_is_an_alarm() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk", 11, line_down=True)))
+    assert [(a.kind, a.channel) for a in model.take_new_alarms()] == [("line_down", 0)]
+    assert model.channels[0].look is Look.LINE_DOWN
+    model.load_snapshot(snapshot(channel(0, "trunk", 11, line_down=True)))
+    assert len(model.alarms) == 1
+
+
+def test_a_queue_under_its_service_level_target_is_an_alarm() -> None:
+    model = MonitorModel(Clock())
+    queue = {"name": "service", "service_level": 0.95, "service_level_target": 0.8}
+    model.load_snapshot(snapshot(channel(0, "trunk"), queues=[queue]))
+    assert model.take_new_alarms() == []
+    model.apply({"type": "queue", "name": "service", "service_level": 0.7, "seq": 1})
+    assert [a.kind for a in model.take_new_alarms()] == ["queue"]
+    model.apply({"type": "queue", "name": "service", "service_level": 0.9, "seq": 2})
+    assert model.alarms == {}
+
+
+def test_agents_change_the_look_of_their_station() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "station")))
+    model.apply({"type": "agent", "job": "1001", "station": "8000", "status": "ready", "seq": 1})
+    assert model.channels[0].look is Look.AGENT_PHONE_IDLE
+    model.apply({"type": "agent", "job": "1001", "status": "not_ready", "seq": 2})
+    assert model.channels[0].look is Look.AGENT_PAUSED
+
+
+def test_disconnected_freezes_engine_time_and_marks_every_cell() -> None:
+    clock = Clock()
+    model = MonitorModel(clock)
+    model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "trunk")))
+    model.take_dirty()
+    clock.now += 3.0
+    model.disconnected("connection lost")
+    clock.now += 60.0
+    assert model.now() == pytest.approx(13.0)
+    assert not model.connected and model.status == "connection lost"
+    assert model.take_dirty() == {0, 1}
+
+
+def test_unknown_events_are_logged_not_fatal() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk")))
+    model.apply({"type": "recording", "channel": 0, "file": "a.wav", "seq": 5})
+    assert [(e.type, e.channel, e.text) for e in model.take_log()] == [
+        ("recording", 0, "file=a.wav")
+    ]
+
+
+def test_log_filter() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "trunk")))
+    model.apply({"type": "state", "channel": 0, "code": 2, "state": "WAIT_ANSWER", "seq": 1})
+    model.apply({"type": "state", "channel": 1, "code": 2, "state": "WAIT_ANSWER", "seq": 2})
+    model.apply({"type": "alarm", "channel": 1, "what": "alarm red raised / 告警", "seq": 3})
+    log = list(model.log)
+    assert [e.seq for e in log if LogFilter(channel=1).accepts(e)] == [2, 3]
+    assert [e.seq for e in log if LogFilter(types=frozenset({"alarm"})).accepts(e)] == [3]
+    assert [e.seq for e in log if LogFilter(text="wait_answer").accepts(e)] == [1, 2]
+
+
+def test_only_the_gui_package_imports_qt() -> None:
+    code = (
+        "import sys, boardcc.engine, boardcc.api, boardcc.cli, boardcc.runner, boardcc.demo, "
+        "boardcc.gui.model, boardcc.gui.legend, boardcc.gui.link; "
+        "print([m for m in sys.modules if m.startswith('PyQt')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
