@@ -132,12 +132,12 @@ def _hang_up(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _listen(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+def _monitor_port(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     server.engine.listen(args["channel"])
     return {}
 
 
-def _stop_listening(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+def _monitor_port_off(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     server.engine.stop_listening()
     return {}
 
@@ -150,8 +150,8 @@ COMMANDS: dict[str, _Command] = {
     "dial": _Command({"station": (str, int), "number": (str,)}, _dial),
     "hang_up": _Command({"channel": (int,)}, _hang_up),
     "snapshot": _Command({}, _snapshot),
-    "listen": _Command({"channel": (int,)}, _listen),
-    "stop_listening": _Command({}, _stop_listening),
+    "monitor_port": _Command({"channel": (int,)}, _monitor_port),
+    "monitor_port_off": _Command({}, _monitor_port_off),
 }
 
 #: Commands of the protocol that the engine cannot carry out yet, and why.

@@ -130,8 +130,8 @@ class MonitorWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.message)  # type: ignore[union-attr]
 
         self.grid.channelClicked.connect(self._select)
-        self.details.listenRequested.connect(lambda ch: self.send("listen", channel=ch))
-        self.details.stopListeningRequested.connect(lambda: self.send("listen", channel=None))
+        self.details.listenRequested.connect(lambda ch: self.send("monitor_port", channel=ch))
+        self.details.stopListeningRequested.connect(lambda: self.send("monitor_port_off"))
         self.details.hangUpRequested.connect(lambda ch: self.send("hang_up", channel=ch))
         self.alarms.acknowledged.connect(self._panels)
 

@@ -232,7 +232,7 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[4] == (None, "a command needs an 'id' (a string or integer)")
     assert errors[5] == (
         7,
-        "unknown command 'fly'; available: dial, hang_up, snapshot, listen, stop_listening",
+        "unknown command 'fly'; available: dial, hang_up, snapshot, monitor_port, monitor_port_off",
     )
     assert errors[6] == (7, "dial: missing 'number'")
     assert errors.pop(7) == (7, "hang_up: missing 'channel'")
@@ -245,14 +245,16 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[9] == (7, "channel 0 is not a station")
     assert errors[10] == (7, "no call on channel 3")
     assert "not available yet" in errors[11][1] and "issue 8" in errors[11][1]
-    assert errors[11][1].endswith("available: dial, hang_up, snapshot, listen, stop_listening")
+    assert errors[11][1].endswith(
+        "available: dial, hang_up, snapshot, monitor_port, monitor_port_off"
+    )
     assert "transfer is not available yet" in errors[12][1]
     last = replies[-1]
     assert (last["id"], last["ok"], last["result"]["version"]) == ("still here", True, VERSION)
     assert len(last["result"]["channels"]) == 4
 
 
-def test_listen_puts_a_channel_on_the_monitor_port(
+def test_monitor_port_plays_a_channel_on_the_speaker(
     board: SimBoard, engine: Engine, server: ApiServer
 ) -> None:
     async def main() -> list[str]:
@@ -260,11 +262,11 @@ def test_listen_puts_a_channel_on_the_monitor_port(
         async with ApiClient(server.url) as api:
             for channel in (99, 1):
                 try:
-                    await api.command("listen", channel=channel)
+                    await api.command("monitor_port", channel=channel)
                     out.append("ok")
                 except ApiError as exc:
                     out.append(str(exc))
-            await api.command("stop_listening")
+            await api.command("monitor_port_off")
         return out
 
     wrong, right = asyncio.run(drive(engine, main()))

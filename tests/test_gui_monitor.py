@@ -183,10 +183,10 @@ def test_commands_answer_in_the_status_bar(rig: Rig) -> None:
     assert rig.window.message.text() == "hang_up: done"
     rig.pump(lambda: rig.look(0) is Look.IDLE)
     rig.window.details.listen.click()
-    rig.pump(lambda: "listen" in rig.window.message.text())
+    rig.pump(lambda: "monitor_port" in rig.window.message.text())
     # Without PyAudio the engine says what to install; with it, the channel is on the speaker.
     text = rig.window.message.text()
-    assert text == "listen: done" or "PyAudio" in text
+    assert text == "monitor_port: done" or "PyAudio" in text
 
 
 def test_chinese_labels_through_the_shipped_translation(
