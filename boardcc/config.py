@@ -43,6 +43,7 @@ STEP_KINDS: dict[str, str] = {
     "play": "a prompt name",
     "hang_up": "true",
     "voicemail": "a box of the voicemail section (8001, agent:JOB, queue:NAME)",
+    "ivr": "a flow name (a file <name>.yaml in the flows folder)",
 }
 
 
@@ -232,6 +233,7 @@ class SiteConfig(_Strict):
     inbound: list[InboundRule] = []
     outbound: list[OutboundRule] = []
     prompts: dict[str, str] = {}
+    flows: str = ""  # folder of IVR flow files; default: the flows shipped in boardcc.ivr_flows
     timeouts: Timeouts = Timeouts()
     storage: Storage = Storage()
     api: Api = Api()
@@ -326,6 +328,13 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
         load_plan(site.tone_plan)
     except ValueError as exc:
         need(False, ("tone_plan",), str(exc))
+    if site.flows:
+        site.flows = str(base / site.flows)
+    else:
+        from boardcc.ivr_flows import FLOWS_DIR
+
+        site.flows = str(FLOWS_DIR)
+    need(Path(site.flows).is_dir(), ("flows",), f"no flow folder {site.flows}")
     groups: set[str] = set()
     used: dict[int, str] = {}
     for i, g in enumerate(site.trunk_groups):
@@ -378,6 +387,8 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
             try:
                 kind, value = parse_step(raw)
                 _check_step(kind, value, extensions, site.prompts)
+                if kind == "ivr" and not (Path(site.flows) / f"{value}.yaml").is_file():
+                    raise _StepError(f"no flow file {value}.yaml in {site.flows}")
             except _StepError as exc:
                 need(False, (*where, "steps", k, kind, *exc.at), str(exc))
             except ValueError as exc:
@@ -450,6 +461,8 @@ def _check_step(
             raise _StepError(f"no prompt named {value!r} (prompts: {', '.join(prompts) or 'none'})")
     elif kind == "voicemail" and not isinstance(value, str):
         raise _StepError(f'voicemail takes a box name in quotes ("8001"), got {value!r}')
+    elif kind == "ivr" and (not isinstance(value, str) or not re.fullmatch(r"[\w.-]+", value)):
+        raise _StepError(f"ivr takes a flow name, got {value!r}")
     elif kind == "hang_up" and value is not True:
         raise _StepError(f"hang_up takes {STEP_KINDS['hang_up']}, got {value!r}")
 

@@ -59,6 +59,8 @@ from boardcc.drivers import OffHook as LineOffHook
 from boardcc.drivers import OnHook as LineOnHook
 from boardcc.dsp import load_plan
 from boardcc.dspbank import DspBank
+from boardcc.ivr.host import TIMER_PREFIX as IVR_TIMER
+from boardcc.ivr.host import IvrHost
 from boardcc.machines import (
     Machine,
     StationMachine,
@@ -99,6 +101,8 @@ class Call:
     steps: Iterator[tuple[str, Any]] | None = None
     number: str = ""  # soft dial: the number to dial once the agent answers
     step: str = ""
+    vars: dict[str, str] = field(default_factory=dict)  # set by the IVR; the ACD reads "skill"
+    ivr: Any = None  # the IVR session (boardcc.ivr.session.Session) while in a flow
 
     @property
     def legs(self) -> list[int]:
@@ -216,6 +220,7 @@ class Engine:
         self.errors = 0
         self.tick_seconds: list[float] = []
         self.recorder: Recorder | None = None  # boardcc.recording attaches itself
+        self.ivr = IvrHost.for_engine(self)
 
     def _need(self, channel: int, kind: ChannelKind, what: str) -> None:
         if not 0 <= channel < len(self.board):
@@ -261,6 +266,7 @@ class Engine:
         for ch, machine in self.machines.items():
             if machine.state not in (TrunkState.IDLE, TrunkState.LINE_DOWN, StationState.IDLE):
                 self._reset_channel(ch)
+        self.ivr.close()
 
     def tick(self) -> None:
         """One block: read, detect, dispatch, mix, write."""
@@ -379,6 +385,11 @@ class Engine:
         """
         machine = self.machines.get(ch)
         if machine is None:
+            return
+        if isinstance(event, ev.Timeout) and event.name.startswith(IVR_TIMER):
+            call = self.call_of.get(ch)
+            if call is not None:
+                self.ivr.timer(call, event.name, event.at)
             return
         before = machine.state
         if log.isEnabledFor(logging.DEBUG):
@@ -540,6 +551,8 @@ class Engine:
         if call.cdr.call_id not in self.calls:
             return
         del self.calls[call.cdr.call_id]
+        if call.ivr is not None:
+            self.ivr.ended(call, by is HungUpBy.CALLER, at)
         for leg in call.legs:
             if self.call_of.get(leg) is call:
                 del self.call_of[leg]
@@ -626,6 +639,15 @@ class Engine:
             if kind == "hang_up":
                 self._end(call, Disposition.REJECTED, HungUpBy.ENGINE, at)
                 return
+            if kind == "ivr":
+                if self.machines[call.trunk].state is TrunkState.WAIT_ANSWER:
+                    self.feed(call.trunk, ev.Answer(at))
+                    self._answered(call, at)
+                if self.ivr.start(call, str(value), at):
+                    return
+            if kind == "ivr_resume":  # a transfer from the flow found nobody: back to it
+                self.ivr.transfer_failed(call, str(value), at)
+                return
         # Nothing left to try.
         rang = bool(call.stations)
         self._end(
@@ -649,7 +671,15 @@ class Engine:
     def _on_played(self, ch: int, data: dict[str, str], at: int) -> None:
         call = self.call_of.get(ch)
         if call is not None and call.trunk == ch:
+            if call.ivr is not None:
+                self.ivr.prompt_ended(call, at)
+                return
             self._next_step(call, at)
+
+    def _on_digit(self, ch: int, data: dict[str, str], at: int) -> None:
+        call = self.call_of.get(ch)
+        if call is not None and call.trunk == ch and call.ivr is not None:
+            self.ivr.digit(call, data["digit"], at)
 
     def _on_abandoned(self, ch: int, data: dict[str, str], at: int) -> None:
         call = self.call_of.get(ch)

@@ -143,6 +143,11 @@ class Play(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StopPlay(Event):
+    """Stop the prompt (or ring-back) and wait in silence: the IVR heard a key."""
+
+
+@dataclass(frozen=True, slots=True)
 class AwaitStation(Event):
     """The caller waits while a station is rung (hears ring-back if answered)."""
 

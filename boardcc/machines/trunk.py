@@ -111,12 +111,14 @@ class TrunkMachine(Machine[TrunkState]):
             e.AwaitStation: Transition(T.WAIT_STATION, ("ringback",)),
             e.Connect: Transition(T.CONNECTED, ("hear_peer",)),
             e.Digit: Transition(None, ("report_digit",)),
+            e.StopPlay: Transition(None, ()),
             e.Release: Transition(T.RELEASED, _RELEASE_STEPS),
             e.FarEndGone: Transition(T.RELEASED, ("far_gone", *_RELEASE_STEPS)),
         },
         T.PLAYING: {
             e.PlayDone: Transition(T.WAIT_PLAY, ("report_played",)),
             e.Play: Transition(None, ("play",)),
+            e.StopPlay: Transition(T.WAIT_PLAY, ("quiet",)),
             e.Digit: Transition(None, ("report_digit",)),
             e.AwaitStation: Transition(T.WAIT_STATION, ("ringback",)),
             e.Connect: Transition(T.CONNECTED, ("hear_peer",)),
@@ -126,6 +128,7 @@ class TrunkMachine(Machine[TrunkState]):
         T.WAIT_STATION: {
             e.Connect: Transition(T.CONNECTED, ("hear_peer",)),
             e.Play: Transition(T.PLAYING, ("play",)),
+            e.StopPlay: Transition(T.WAIT_PLAY, ("quiet",)),
             e.Digit: Transition(None, ("report_digit",)),
             e.Release: Transition(T.RELEASED, _RELEASE_STEPS),
             e.FarEndGone: Transition(T.RELEASED, ("far_gone", *_RELEASE_STEPS)),
