@@ -326,10 +326,28 @@ def _time_words(h: int, m: int, s: int, zh: bool) -> list[str]:
 
 def words_for(kinds: set[str], language: str) -> set[str]:
     """Every word reading numbers of `kinds` in `language` may need (for the validator)."""
-    vocab = VOCABULARY[language]
-    if kinds <= {"digits"}:
-        return {w for w in vocab if w in ("yao",) or re.fullmatch(r"n[0-9]", w)}
-    return set(vocab)
+    digits = {f"n{d}" for d in range(10)}
+    if language == "zh":
+        whole = digits | {"n10", "n100", "n1000", "n10000", "n100000000", "liang", "minus"}
+        need = {
+            "digits": digits | {"yao"},
+            "number": whole | {"point"},
+            "money": whole | {"yuan", "jiao", "fen"},
+            "date": digits | {"n10", "year", "month", "day"},
+            "time": digits | {"n10", "liang", "hour", "minute", "second", "sharp"},
+        }
+    else:
+        small = {w for w in VOCABULARY["en"] if re.fullmatch(r"n[0-9]+", w) and len(w) <= 3}
+        whole = small | {"n100", "n1000", "n1000000", "n1000000000", "minus"}
+        need = {
+            "digits": digits,
+            "number": whole | {"point"},
+            "money": whole | {"yuan", "cent", "cents"},
+            "date": whole | {f"month{m}" for m in range(1, 13)},
+            "time": small | {"oh", "oclock", "seconds"},
+        }
+    need["datetime"] = need["date"] | need["time"]
+    return set().union(*(need[k] for k in kinds))
 
 
 def text_of(words: list[str], language: str) -> str:
