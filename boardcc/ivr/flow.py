@@ -124,6 +124,7 @@ NODE_TYPES: dict[str, dict[str, Field]] = {
         "queue": Field(TEXT),
         "number": Field(TEXT),
         "ring_s": Field(SECONDS),
+        "priority": Field("priority", default=0),
         "skill": Field(TEXT),
         "failed": Field(TARGET),
     },
@@ -237,6 +238,7 @@ class Context:
     stations: set[str] | None = None
     queues: set[str] | None = None
     voicemail: bool = False
+    boxes: set[str] | None = None
     functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     espeak: bool | None = None
 
@@ -445,6 +447,10 @@ def _check_field(
     if kind == COUNT:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             bad(f"a whole number >= 1, got {value!r}")
+        return value
+    if kind == "priority":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            bad(f"a whole number >= 0 (higher is served first), got {value!r}")
         return value
     if kind == KEY_OR_EMPTY:
         if value not in ("", *KEYS):
@@ -664,10 +670,18 @@ def _check_node_rules(
                 (*at, way),
                 "transfer to an outside number is not available in this build (本版本不支持转外线)",
             )
-        if "skill" in raw and way != "queue":
-            p.add((*at, "skill"), "skill: is for a transfer to a queue")
-    elif kind == "voicemail" and not context.voicemail:
-        p.add(at, "voicemail not available in this build (本版本没有语音信箱)")
+        for key in ("skill", "priority"):
+            if key in raw and way != "queue":
+                p.add((*at, key), f"{key}: is for a transfer to a queue")
+        if "ring_s" in raw and way not in ("station", "ring_group"):
+            p.add((*at, "ring_s"), "ring_s: is for a transfer to a station or ring group")
+    elif kind == "voicemail":
+        box = fields["box"]
+        if not context.voicemail:
+            p.add(at, "voicemail not available in this build (本版本没有语音信箱)")
+        elif context.boxes is not None and "${" not in str(box) and box not in context.boxes:
+            known = ", ".join(sorted(context.boxes)) or "none"
+            p.add((*at, "box"), f"no voicemail box {box!r} in the site (boxes: {known})")
     elif kind == "tts":
         espeak = context.espeak
         if espeak is None:

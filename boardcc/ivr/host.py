@@ -157,7 +157,7 @@ class IvrHost:
         """The host for `engine`'s site: its flow folder, stations and queues; every flow
         its inbound rules name is loaded now, so a broken one stops the start, not a call."""
         config = engine.config
-        host = cls(engine, Path(config.flows), site_context(config, type(engine)))
+        host = cls(engine, Path(config.flows), site_context(config, engine))
         from boardcc.config import parse_step
 
         for rule in config.inbound:
@@ -287,12 +287,23 @@ class IvrHost:
         elif isinstance(action, s.Transfer):
             self._transfer(call, action, at)
         elif isinstance(action, s.Voicemail):
-            handler = getattr(engine, "voicemail", None)
-            if handler is None:
-                raise RuntimeError("voicemail not available in this build")
-            handler(call, action.box, at)
+            # docs/recording.md: voicemail owns the trunk from here.
+            boxes = getattr(engine, "voicemail", None)
+            if boxes is None:
+                raise RuntimeError("voicemail not available in this build / 没有语音信箱")
+            self._let_go(call)
+            boxes.deposit(trunk, action.box)
         elif isinstance(action, s.HangUp):
             self._hang_up(call, at)
+
+    def _let_go(self, call: Call) -> None:
+        """The call leaves the flow for good (to the ACD or voicemail): its variables go
+        with its CDR, and nothing of the flow runs for it any more."""
+        session = call.ivr
+        if session is not None:
+            call.cdr.extra.update({f"var.{k}": v for k, v in session.vars.items()})
+            self.sessions.pop(id(session), None)
+        call.ivr = None
 
     def _hang_up(self, call: Call, at: int) -> None:
         """The flow is over (or failed): the engine hangs up; the IVR answered the call."""
@@ -317,10 +328,22 @@ class IvrHost:
     def _transfer(self, call: Call, action: s.Transfer, at: int) -> None:
         engine = self.engine
         if action.way == "queue":
+            # docs/acd.md: from here the ACD owns the trunk; the flow lets go of the call.
             enqueue = getattr(engine, "enqueue", None)
             if enqueue is None:
                 raise RuntimeError("transfer to a queue: this build has no ACD")
-            enqueue(call, action.target, at)
+            self._let_go(call)
+            try:
+                enqueue(
+                    call.trunk,
+                    action.target,
+                    priority=action.priority,
+                    skill=call.vars.get("skill") or None,
+                    data=dict(call.vars),
+                )
+            except ValueError as exc:
+                log.warning("排队失败 cannot queue: %s", exc, extra=self._extra(call))
+                self._hang_up(call, at)
             return
         step: tuple[str, Any]
         if action.way == "station":
@@ -423,18 +446,19 @@ class IvrHost:
         return self.engine._extra(call.trunk if call.trunk is not None else -1, "ivr")
 
 
-def site_context(config: Any, engine_class: type | None = None) -> Context:
+def site_context(config: Any, engine: Any = None) -> Context:
     """What flows may refer to on this site and build: its stations, and its queues and
-    voicemail when this build has them (an engine with ``enqueue`` / ``voicemail``)."""
-    acd = engine_class is not None and hasattr(engine_class, "enqueue")
+    voicemail boxes when the engine has them (``engine.enqueue``, ``engine.voicemail``)."""
     queues: set[str] | None = None
-    if acd:
+    if hasattr(engine, "enqueue"):
         raw = getattr(config, "queues", None) or []
         queues = {str(getattr(q, "name", q)) for q in raw}
+    settings = getattr(config, "voicemail", None)
     return Context(
         stations={st.extension for st in config.stations},
         queues=queues,
-        voicemail=engine_class is not None and hasattr(engine_class, "voicemail"),
+        voicemail=getattr(engine, "voicemail", None) is not None,
+        boxes={b.box for b in settings.boxes} if settings is not None else None,
         functions=FUNCTIONS,
     )
 

@@ -128,6 +128,7 @@ class Transfer(IvrAction):
     way: str  # station, ring_group, queue
     target: Any
     ring_s: float | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,7 +620,10 @@ class Session:
             self._set("skill", expand(node["skill"], self.values()))
         self.state = "transfer"
         self._count(f"transfer {way}")
-        self._emit(Trace("transfer", f"{way} {target}"), Transfer(way, target, node.get("ring_s")))
+        self._emit(
+            Trace("transfer", f"{way} {target}"),
+            Transfer(way, target, node.get("ring_s"), node.get("priority", 0)),
+        )
 
     def _run_voicemail(self, node: Node) -> None:
         self.state = "done"
