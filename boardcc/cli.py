@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("--lang", choices=("zh", "en"), help="language (default: the locale)")
     mon.add_argument("--screenshot", help="save the window to this PNG after --after s, quit")
     mon.add_argument("--after", type=float, default=3.0, help="seconds before --screenshot")
+    mon.add_argument(
+        "--agent-bar", action="store_true", help="only an agent bar (座席状态条), for an agent's PC"
+    )
     mon.set_defaults(run=_monitor)
     return parser
 
@@ -328,6 +331,7 @@ def _monitor(args: argparse.Namespace) -> int:
         language=args.lang,
         screenshot=args.screenshot,
         after=args.after,
+        agent_bar=args.agent_bar,
     )
     return run_monitor(options)
 

@@ -1,7 +1,8 @@
 """`boardcc monitor`: the channel monitor connected to a running engine.
 
 Starts Qt, installs the chosen language, opens the link to the engine's monitor API and
-shows the window; the link reconnects by itself for as long as the window is open.
+shows the window (or, with ``--agent-bar``, an agent bar alone, for an agent's PC); the
+link reconnects by itself for as long as the window is open.
 ``--screenshot FILE`` saves the window after ``--after`` seconds and quits (for docs and
 for checking the picture on a machine without a display: ``QT_QPA_PLATFORM=offscreen``).
 """
@@ -20,12 +21,13 @@ class MonitorOptions:
     language: str | None = None
     screenshot: str | None = None
     after: float = 3.0
+    agent_bar: bool = False
 
 
 def run_monitor(options: MonitorOptions) -> int:
     """Run the monitor until its window is closed; returns the exit status."""
     from PyQt6.QtCore import QTimer
-    from PyQt6.QtWidgets import QApplication
+    from PyQt6.QtWidgets import QApplication, QWidget
 
     from boardcc.gui import i18n
     from boardcc.gui.link import EngineLink
@@ -37,14 +39,25 @@ def run_monitor(options: MonitorOptions) -> int:
     i18n.install(app, i18n.choose_language(options.language))
     token = options.token if options.token is not None else os.environ.get("BOARDCC_TOKEN")
     link = EngineLink(options.url, token).start()
-    window = MonitorWindow(link)
+
+    def new_link() -> EngineLink:
+        return EngineLink(options.url, token).start()
+
+    window: QWidget
+    if options.agent_bar:
+        from boardcc.gui.agent_bar import AgentBar
+
+        window = AgentBar(link)
+    else:
+        window = MonitorWindow(link, new_link=new_link)
     window.show()
     if options.screenshot:
         path = options.screenshot
 
         def shoot() -> None:
-            window.frame()
-            window.refresh_all()
+            if isinstance(window, MonitorWindow):
+                window.frame()
+                window.refresh_all()
             window.grab().save(path)
             window.close()
 

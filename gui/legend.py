@@ -86,8 +86,8 @@ _STATION = {
     8: Look.STATION_TALKING,
     9: Look.WAIT_HANGUP,
 }
-#: Agent statuses (issue 8's words) that show on an idle station.
-_PAUSED = {"not_ready", "away", "paused"}
+#: Agent statuses and states (docs/api.md) that show as paused on an idle station.
+_PAUSED = {"not_ready", "away", "wrap_up"}
 
 
 def classify(
@@ -103,7 +103,8 @@ def classify(
         The channel as the API sends it (``kind``, ``code``, ``line_down``, ...); optional
         ``enabled`` (False: a flow is loaded but not enabled), ``hold`` and ``fax`` flags.
     agent : mapping, optional
-        The agent logged in at this station: ``status`` and ``via`` (``"phone"``/``"pc"``).
+        The agent logged in at this station, as the API sends it (``status``, ``state``,
+        ``logged_in_by``: ``"phone"`` and/or ``"api"``, the agent's PC).
     peer_codes : tuple of int
         State codes of the trunks in the same call (a dialling station whose trunk has
         dialled hears ring-back).
@@ -121,14 +122,15 @@ def classify(
         if channel.get("hold"):
             return Look.HOLD
         return _TRUNK.get(code, Look.TALKING)
-    if channel.get("hold"):
+    if channel.get("hold") or (agent is not None and agent.get("state") == "on_hold"):
         return Look.STATION_HOLD
     if code == 1 and agent is not None:
-        status = str(agent.get("status", ""))
-        if status in _PAUSED:
+        status = str(agent.get("status", "logged_out"))
+        if status in _PAUSED or agent.get("state") in _PAUSED:
             return Look.AGENT_PAUSED
-        if status and status != "logged_out":
-            return Look.AGENT_PC_IDLE if agent.get("via") == "pc" else Look.AGENT_PHONE_IDLE
+        if status != "logged_out":
+            by_pc = "api" in (agent.get("logged_in_by") or ())
+            return Look.AGENT_PC_IDLE if by_pc else Look.AGENT_PHONE_IDLE
     if code == 4 and 7 in peer_codes:
         return Look.STATION_RINGBACK
     return _STATION.get(code, Look.STATION_TALKING)

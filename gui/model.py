@@ -91,8 +91,12 @@ class MonitorModel:
         Monotonic seconds, for the engine time between events (tests pass their own).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, service_level_target: float = 0.8
+    ) -> None:
         self._clock = clock
+        #: Service level under which a queue raises an alarm, unless the engine sends its own.
+        self.service_level_target = service_level_target
         self.channels: list[Channel] = []
         self.calls: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
@@ -111,6 +115,7 @@ class MonitorModel:
         self._panels_dirty = True
         self._by_extension: dict[str, int] = {}
         self._by_name: dict[str, int] = {}
+        self._agent_by_station: dict[str, str] = {}
         self._calls_by_station: dict[str, int] = {}
         self._legs_of: dict[str, set[int]] = {}  # call id -> channels in that call
         self._talk_by_station: dict[str, float] = {}
@@ -151,18 +156,41 @@ class MonitorModel:
         for ch in self.channels:
             if ch.data.get("call"):
                 self._legs_of.setdefault(ch.data["call"], set()).add(ch.index)
-        self.agents = {_agent_key(a): dict(a) for a in snapshot.get("agents", [])}
-        self.queues = {str(q["name"]): dict(q) for q in snapshot.get("queues", [])}
+        self._take_figures(snapshot)
         # Alarms held by the engine's present state are rebuilt; board alarms and errors,
         # which only events report, stay until cleared or acknowledged.
         for key in [k for k, a in self.alarms.items() if a.kind in ("line_down", "queue")]:
             del self.alarms[key]
         for ch in self.channels:
             self._check_line(ch)
-        for queue in self.queues.values():
-            self._check_queue(queue)
         self._relook(range(len(self.channels)))
         self._panels_dirty = True
+
+    def refresh_figures(self, snapshot: Event) -> None:
+        """Agents and queues from a fresh snapshot (the `snapshot` command's result): queue
+        figures such as the service level come only with snapshots."""
+        self._saw_time(snapshot.get("t"))
+        self._take_figures(snapshot)
+        self._relook(
+            self._by_extension[s] for s in self._agent_by_station if s in self._by_extension
+        )
+        self._panels_dirty = True
+
+    def _take_figures(self, snapshot: Event) -> None:
+        t = float(snapshot.get("t", self.now()))
+        if "agents" in snapshot:
+            self.agents = {_agent_key(a): dict(a) for a in snapshot["agents"]}
+            self._index_agents()
+        if "queues" in snapshot:
+            self.queues = {}
+            for q in snapshot["queues"]:
+                queue = dict(q)
+                queue["calls"] = [
+                    {**c, "since": t - float(c.get("waited_s", 0.0))} for c in q.get("calls", [])
+                ]
+                self.queues[_queue_key(queue)] = queue
+        for queue in self.queues.values():
+            self._check_queue(queue)
 
     def disconnected(self, reason: str) -> None:
         """The connection is gone; what is shown is as of `reason`'s moment."""
@@ -232,12 +260,15 @@ class MonitorModel:
     def agent_at(self, ch: Channel) -> dict[str, Any] | None:
         """The agent logged in at a station, if the engine reports agents."""
         ext = ch.data.get("extension")
-        if not ext:
-            return None
-        for agent in self.agents.values():
-            if str(agent.get("station", agent.get("extension", ""))) == ext:
-                return agent
-        return None
+        job = self._agent_by_station.get(str(ext)) if ext else None
+        return self.agents.get(job) if job is not None else None
+
+    def _index_agents(self) -> None:
+        self._agent_by_station = {
+            str(a["station"]): job
+            for job, a in self.agents.items()
+            if a.get("station") and a.get("status", "logged_out") != "logged_out"
+        }
 
     def call_of(self, ch: Channel) -> dict[str, Any] | None:
         call_id = ch.data.get("call")
@@ -350,20 +381,37 @@ class MonitorModel:
     def _on_agent(self, e: Event) -> str:
         record = {k: v for k, v in e.items() if k not in ("type", "seq")}
         key = _agent_key(record)
+        before = self.agents.get(key, {}).get("station")
         self.agents.setdefault(key, {}).update(record)
-        ext = str(self.agents[key].get("station", self.agents[key].get("extension", "")))
-        if ext in self._by_extension:
-            self._relook([self._by_extension[ext]])
+        self._index_agents()
+        stations = {before, self.agents[key].get("station")} - {None, ""}
+        self._relook(self._by_extension[s] for s in stations if s in self._by_extension)
         self._panels_dirty = True
-        return f"{key} {e.get('status', '')} {e.get('state', '')}".strip()
+        reason = f" ({e['reason']})" if e.get("reason") else ""
+        return f"{key} {e.get('status', '')}{reason} {e.get('state', '')}".strip()
 
     def _on_queue(self, e: Event) -> str:
-        record = {k: v for k, v in e.items() if k not in ("type", "seq")}
-        queue = self.queues.setdefault(str(e.get("name", e.get("queue", ""))), {})
-        queue.update(record)
-        self._check_queue(queue)
+        """A queue event: its caller joins or leaves the waiting list; the figures (service
+        level and the rest) come with snapshots."""
+        name = str(e.get("queue", e.get("name", "")))
+        queue = self.queues.setdefault(name, {"queue": name, "calls": []})
+        calls: list[dict[str, Any]] = queue.setdefault("calls", [])
+        what, call_id = e.get("event"), e.get("call_id")
+        if what == "join":
+            calls.append(
+                {
+                    "call_id": call_id,
+                    "caller": e.get("caller", ""),
+                    "position": e.get("position"),
+                    "since": float(e.get("t", self.now())),
+                }
+            )
+        elif what in ("answer", "abandon", "leave", "overflow", "callback", "transfer"):
+            queue["calls"] = [c for c in calls if c.get("call_id") != call_id]
+        if "waiting" in e:
+            queue["waiting"] = e["waiting"]
         self._panels_dirty = True
-        return f"{queue.get('name', '')} waiting {len(queue.get('waiting', []) or [])}"
+        return f"{name} {what} {e.get('caller', '')} waiting {queue.get('waiting', '')}".strip()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -410,11 +458,14 @@ class MonitorModel:
 
     def _check_queue(self, queue: dict[str, Any]) -> None:
         """A queue whose service level is under its target raises an alarm."""
-        key = f"queue:{queue.get('name', '')}"
-        level, target = queue.get("service_level"), queue.get("service_level_target")
-        low = level is not None and target is not None and float(level) < float(target)
+        name = _queue_key(queue)
+        key = f"queue:{name}"
+        level = queue.get("service_level")
+        target = float(queue.get("service_level_target", self.service_level_target))
+        counted = int(queue.get("answered", 1) or 0) + int(queue.get("abandoned", 0) or 0)
+        low = level is not None and counted > 0 and float(level) < target
         if low and key not in self.alarms:
-            text = f"{queue.get('name', '')}: {float(level):.0%} < {float(target):.0%}"
+            text = f"{name}: {float(level):.0%} < {target:.0%}"
             self._raise(Alarm(key, "queue", text, self.now()))
         elif not low and key in self.alarms:
             del self.alarms[key]
@@ -437,7 +488,11 @@ class MonitorModel:
 
 
 def _agent_key(agent: dict[str, Any]) -> str:
-    return str(agent.get("job", agent.get("agent", agent.get("id", ""))))
+    return str(agent.get("job", ""))
+
+
+def _queue_key(queue: dict[str, Any]) -> str:
+    return str(queue.get("queue", queue.get("name", "")))
 
 
 def _brief(event: Event) -> str:

@@ -150,6 +150,27 @@ class DetailsPanel(QWidget):
         )
 
 
+#: An agent's status and state words (docs/api.md), for translation.
+AGENT_WORDS = {
+    "logged_out": QT_TRANSLATE_NOOP("agent", "logged out"),
+    "ready": QT_TRANSLATE_NOOP("agent", "ready"),
+    "not_ready": QT_TRANSLATE_NOOP("agent", "not ready"),
+    "away": QT_TRANSLATE_NOOP("agent", "away"),
+    "idle": QT_TRANSLATE_NOOP("agent", "idle"),
+    "reserved": QT_TRANSLATE_NOOP("agent", "reserved"),
+    "ringing": QT_TRANSLATE_NOOP("agent", "ringing"),
+    "in_call": QT_TRANSLATE_NOOP("agent", "in call"),
+    "wrap_up": QT_TRANSLATE_NOOP("agent", "after-call work"),
+    "on_hold": QT_TRANSLATE_NOOP("agent", "on hold"),
+}
+STATUS_COLOURS = {
+    "ready": Look.AGENT_PHONE_IDLE.colour,
+    "not_ready": Look.AGENT_PAUSED.colour,
+    "away": Look.AGENT_PAUSED.colour,
+    "logged_out": Look.NO_FLOW.colour,
+}
+
+
 def _table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
@@ -175,12 +196,15 @@ def _fill(table: QTableWidget, rows: list[list[str]], colours: list[str | None])
 
 
 class AgentsPanel(QWidget):
-    """Agents (or, until the engine reports agents, the stations): status, state, calls,
-    talk time."""
+    """Agents (or, when the engine reports none, the stations): status, state, calls,
+    talk time. Double-click an agent to edit it."""
+
+    agentActivated = pyqtSignal(object)
 
     def __init__(self, model: MonitorModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self.jobs: list[str] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.table = _table(
@@ -194,25 +218,41 @@ class AgentsPanel(QWidget):
             ]
         )
         layout.addWidget(self.table)
+        self.table.cellDoubleClicked.connect(lambda row, _: self._activate(row))
+
+    def _activate(self, row: int) -> None:
+        if 0 <= row < len(self.jobs):
+            self.agentActivated.emit(self.model.agents.get(self.jobs[row]))
+
+    def selected_agent(self) -> dict[str, Any] | None:
+        row = self.table.currentRow()
+        return self.model.agents.get(self.jobs[row]) if 0 <= row < len(self.jobs) else None
 
     def refresh(self) -> None:
         model = self.model
         rows: list[list[str]] = []
         colours: list[str | None] = []
+        agents = sorted(model.agents.values(), key=lambda a: str(a.get("job", "")))
+        self.jobs = [str(a.get("job", "")) for a in agents]
         if model.agents:
-            for agent in sorted(model.agents.values(), key=lambda a: str(a.get("job", ""))):
+            for agent in agents:
                 reason = f" ({agent['reason']})" if agent.get("reason") else ""
+                station = f" @{agent['station']}" if agent.get("station") else ""
+                status = str(agent.get("status", ""))
                 rows.append(
                     [
-                        f"{agent.get('job', '')} @{agent.get('station', '')}",
+                        f"{agent.get('job', '')}{station}",
                         str(agent.get("name", "")),
-                        f"{agent.get('status', '')}{reason}",
-                        str(agent.get("state", "")),
-                        str(agent.get("calls", "")),
+                        QCoreApplication.translate("agent", AGENT_WORDS.get(status, status))
+                        + reason,
+                        QCoreApplication.translate(
+                            "agent", AGENT_WORDS.get(agent.get("state", ""), "")
+                        ),
+                        str(agent.get("answered", "")),
                         clock_text(float(agent.get("talk_s", 0.0) or 0.0)),
                     ]
                 )
-                colours.append(None)
+                colours.append(STATUS_COLOURS.get(status))
         else:
             for s in model.station_stats():
                 look: Look = s["look"]
@@ -259,14 +299,14 @@ class QueuesPanel(QWidget):
         now = model.now()
         rows, colours, waiting = [], [], []
         for name, q in sorted(model.queues.items()):
-            calls = list(q.get("waiting") or [])
+            calls = list(q.get("calls") or [])
             waits = [now - float(c.get("since", now)) for c in calls]
-            level, target = q.get("service_level"), q.get("service_level_target")
-            low = level is not None and target is not None and float(level) < float(target)
+            level = q.get("service_level")
+            low = f"queue:{name}" in model.alarms
             rows.append(
                 [
                     name,
-                    str(len(calls)),
+                    str(q.get("waiting", len(calls))),
                     "-" if level is None else f"{float(level):.0%}",
                     clock_text(max(waits)) if waits else "-",
                     str(q.get("agents_ready", "")),

@@ -44,6 +44,7 @@ from boardcc.gui.panels import (
 
 FRAME_MS = 100
 PANEL_MS = 500
+FIGURES_S = 5.0
 LOG_MS = 250
 REMIND_S = 10.0
 
@@ -67,9 +68,12 @@ class MonitorWindow(QMainWindow):
         model: MonitorModel | None = None,
         *,
         beep: Callable[[], None] = QApplication.beep,
+        new_link: Callable[[], Source] | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        self.new_link = new_link
+        self.tools: list[QWidget] = []
         self.model = model if model is not None else MonitorModel()
         self._beep = beep
         self._last_panels = 0.0
@@ -81,6 +85,8 @@ class MonitorWindow(QMainWindow):
         self._rate_at, self._rate = time.monotonic(), 0.0
         self.frame_seconds: list[float] = []
         self._pending: list[tuple[str, Future[dict[str, Any]]]] = []
+        self._figures: Future[dict[str, Any]] | None = None
+        self._figures_at = 0.0
         self.setWindowTitle(self.tr("boardcc channel monitor"))
 
         self.banner = QLabel()
@@ -129,6 +135,17 @@ class MonitorWindow(QMainWindow):
         self.message = QLabel()
         self.statusBar().addPermanentWidget(self.message)  # type: ignore[union-attr]
 
+        bar = self.addToolBar(self.tr("Tools"))
+        assert bar is not None
+        self.open_bar = bar.addAction(self.tr("Agent bar"))
+        self.open_editor = bar.addAction(self.tr("Edit agent"))
+        assert self.open_bar is not None and self.open_editor is not None
+        self.open_bar.triggered.connect(self.show_agent_bar)
+        self.open_editor.triggered.connect(lambda: self.edit_agent(self.agents.selected_agent()))
+        self.agents.agentActivated.connect(self.edit_agent)
+        for action in (self.open_bar, self.open_editor):
+            action.setEnabled(new_link is not None)
+
         self.grid.channelClicked.connect(self._select)
         self.details.listenRequested.connect(lambda ch: self.send("monitor_port", channel=ch))
         self.details.stopListeningRequested.connect(lambda: self.send("monitor_port_off"))
@@ -152,6 +169,7 @@ class MonitorWindow(QMainWindow):
         self.paint_changes()
         if self._pending:
             self._replies()
+        self._poll_figures()
         self.frame_seconds.append(time.perf_counter() - started)
         del self.frame_seconds[:-600]
 
@@ -281,6 +299,45 @@ class MonitorWindow(QMainWindow):
                 self.message.setText(f"{command}: {error}")
                 self.message.setStyleSheet("color: #c62828;")
 
+    def _poll_figures(self) -> None:
+        """Queue figures (the service level ...) come only with snapshots: ask for one every
+        `FIGURES_S` while the engine reports queues or agents."""
+        future, model = self._figures, self.model
+        if future is not None and future.done():
+            self._figures = None
+            if future.exception() is None:
+                model.refresh_figures(future.result())
+        now = time.monotonic()
+        wanted = model.connected and (model.queues or model.agents)
+        if wanted and self._figures is None and now - self._figures_at >= FIGURES_S:
+            self._figures_at = now
+            if self.source is not None:
+                self._figures = self.source.command("snapshot")
+
+    def show_agent_bar(self) -> QWidget | None:
+        """An agent bar on a connection of its own (login makes a connection the agent's)."""
+        if self.new_link is None:
+            return None
+        from boardcc.gui.agent_bar import AgentBar
+
+        bar = AgentBar(self.new_link())
+        bar.show()
+        self.tools.append(bar)
+        return bar
+
+    def edit_agent(self, agent: dict[str, Any] | None = None) -> QWidget | None:
+        """The agent editor for `agent` (a new agent when None), saving as a supervisor."""
+        if self.new_link is None:
+            return None
+        from boardcc.gui.agent_editor import AgentEditor
+
+        link = self.new_link()
+        editor = AgentEditor(link, agent, self)
+        editor.finished.connect(lambda _: getattr(link, "stop", lambda: None)())
+        editor.show()
+        self.tools.append(editor)
+        return editor
+
     def _select(self, index: int) -> None:
         self.grid.selected = index
         self.details.show_channel(index)
@@ -288,6 +345,8 @@ class MonitorWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.timer.stop()
+        for tool in self.tools:
+            tool.close()
         stop = getattr(self.source, "stop", None)
         if stop is not None:
             stop()

@@ -44,6 +44,16 @@ def snapshot(*channels: dict[str, Any], **more: Any) -> dict[str, Any]:
     }
 
 
+#: An agent as docs/api.md's AGENT, ready and idle.
+READY: dict[str, Any] = {
+    "job": "1001",
+    "station": "8002",
+    "status": "ready",
+    "state": "idle",
+    "logged_in_by": ["phone"],
+}
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -74,11 +84,14 @@ class Clock:
         (channel(2, "station", 4), None, (7,), Look.STATION_RINGBACK),
         (channel(2, "station", 8), None, (), Look.STATION_TALKING),
         (channel(2, "station", 8, hold=True), None, (), Look.STATION_HOLD),
-        (channel(2, "station", 1), {"status": "ready", "via": "phone"}, (), Look.AGENT_PHONE_IDLE),
-        (channel(2, "station", 1), {"status": "ready", "via": "pc"}, (), Look.AGENT_PC_IDLE),
-        (channel(2, "station", 1), {"status": "not_ready"}, (), Look.AGENT_PAUSED),
-        (channel(2, "station", 1), {"status": "logged_out"}, (), Look.IDLE),
-        (channel(2, "station", 8), {"status": "ready"}, (), Look.STATION_TALKING),
+        (channel(2, "station", 1), READY | {"logged_in_by": ["phone"]}, (), Look.AGENT_PHONE_IDLE),
+        (channel(2, "station", 1), READY | {"logged_in_by": ["api"]}, (), Look.AGENT_PC_IDLE),
+        (channel(2, "station", 1), READY | {"status": "not_ready"}, (), Look.AGENT_PAUSED),
+        (channel(2, "station", 1), READY | {"status": "away"}, (), Look.AGENT_PAUSED),
+        (channel(2, "station", 1), READY | {"state": "wrap_up"}, (), Look.AGENT_PAUSED),
+        (channel(2, "station", 1), READY | {"status": "logged_out"}, (), Look.IDLE),
+        (channel(2, "station", 8), READY | {"state": "in_call"}, (), Look.STATION_TALKING),
+        (channel(2, "station", 8), READY | {"state": "on_hold"}, (), Look.STATION_HOLD),
     ],
 )
 def test_classify(data: dict[str, Any], agent: Any, peers: tuple[int, ...], look: Look) -> None:
@@ -165,22 +178,42 @@ def test_a_line_already_down_in_the_snapshot_is_an_alarm() -> None:
 
 def test_a_queue_under_its_service_level_target_is_an_alarm() -> None:
     model = MonitorModel(Clock())
-    queue = {"name": "service", "service_level": 0.95, "service_level_target": 0.8}
-    model.load_snapshot(snapshot(channel(0, "trunk"), queues=[queue]))
+    queue = {"queue": "service", "waiting": 0, "calls": [], "answered": 0, "abandoned": 0}
+    model.load_snapshot(snapshot(channel(0, "trunk"), queues=[queue | {"service_level": None}]))
     assert model.take_new_alarms() == []
-    model.apply({"type": "queue", "name": "service", "service_level": 0.7, "seq": 1})
-    assert [a.kind for a in model.take_new_alarms()] == ["queue"]
-    model.apply({"type": "queue", "name": "service", "service_level": 0.9, "seq": 2})
+    figures = {"answered": 10, "abandoned": 2, "service_level": 0.7}
+    model.refresh_figures({"t": 20.0, "queues": [queue | figures]})
+    assert [(a.kind, a.text) for a in model.take_new_alarms()] == [("queue", "service: 70% < 80%")]
+    model.refresh_figures({"t": 30.0, "queues": [queue | figures | {"service_level": 0.9}]})
     assert model.alarms == {}
+
+
+def test_queue_events_keep_the_waiting_callers() -> None:
+    clock = Clock()
+    model = MonitorModel(clock)
+    waiting = {"call_id": "a", "caller": "13800000001", "waited_s": 4.0}
+    queue = {"queue": "service", "waiting": 1, "calls": [waiting]}
+    model.load_snapshot(snapshot(channel(0, "trunk"), queues=[queue]))
+    assert model.queues["service"]["calls"][0]["since"] == 6.0  # t 10.0 less 4 s waited
+    join = {"type": "queue", "queue": "service", "event": "join", "call_id": "b", "t": 11.0}
+    model.apply(join | {"caller": "13800000002", "position": 2, "waiting": 2})
+    model.apply(join | {"event": "offer", "waiting": 2})
+    model.apply(join | {"event": "answer", "call_id": "a", "waiting": 1})
+    assert [c["caller"] for c in model.queues["service"]["calls"]] == ["13800000002"]
+    assert model.queues["service"]["waiting"] == 1
 
 
 def test_agents_change_the_look_of_their_station() -> None:
     model = MonitorModel(Clock())
-    model.load_snapshot(snapshot(channel(0, "station")))
-    model.apply({"type": "agent", "job": "1001", "station": "8000", "status": "ready", "seq": 1})
+    model.load_snapshot(snapshot(channel(0, "station"), agents=[READY | {"status": "logged_out"}]))
+    assert model.channels[0].look is Look.IDLE
+    model.apply({"type": "agent", **READY, "station": "8000", "seq": 1})
     assert model.channels[0].look is Look.AGENT_PHONE_IDLE
-    model.apply({"type": "agent", "job": "1001", "status": "not_ready", "seq": 2})
+    model.apply({"type": "agent", **READY, "station": "8000", "status": "not_ready", "seq": 2})
     assert model.channels[0].look is Look.AGENT_PAUSED
+    assert model.take_log()[-1].text == "1001 not_ready idle"
+    model.apply({"type": "agent", **READY, "station": "8000", "status": "logged_out", "seq": 3})
+    assert model.channels[0].look is Look.IDLE
 
 
 def test_disconnected_freezes_engine_time_and_marks_every_cell() -> None:

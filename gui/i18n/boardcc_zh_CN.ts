@@ -2,71 +2,292 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>AgentsPanel</name>
+    <name>AgentBar</name>
     <message>
-        <location filename="../panels.py" line="188" />
+        <location filename="../agent_bar.py" line="48" />
+        <source>boardcc agent bar</source>
+        <translation>boardcc 座席状态条</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="51" />
+        <source>job number</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="54" />
+        <source>password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="56" />
+        <source>station (optional)</source>
+        <translation>分机（可选）</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="61" />
+        <source>number or extension</source>
+        <translation>号码或分机</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="63" />
+        <source>digits</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="64" />
+        <source>blind</source>
+        <translation>直接转</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="74" />
+        <source>Log in</source>
+        <translation>签入</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="75" />
+        <source>Log out</source>
+        <translation>签出</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="76" />
+        <source>Ready</source>
+        <translation>置闲</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="77" />
+        <source>Not ready</source>
+        <translation>置忙</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="78" />
+        <source>Away</source>
+        <translation>暂时离席</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="79" />
+        <source>Answer</source>
+        <translation>应答</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="80" />
+        <source>Hang up</source>
+        <translation>挂机</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="81" />
+        <source>Dial</source>
+        <translation>拨号</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="82" />
+        <source>Send digits</source>
+        <translation>送号</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="83" />
+        <source>Hold</source>
+        <translation>保持</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="84" />
+        <source>Retrieve</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="85" />
+        <source>Transfer</source>
+        <translation>转移</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="86" />
+        <source>Complete transfer</source>
+        <translation>转移完成</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="87" />
+        <source>Conference</source>
+        <translation>会议</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="88" />
+        <source>Complete conference</source>
+        <translation>会议完成</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="89" />
+        <source>Reconnect</source>
+        <translation>接回</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="149" />
+        <source>Reconnected: log in again.</source>
+        <translation>已重新连接：请再次签入。</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="166" />
+        <source>Not connected to the engine</source>
+        <translation>未连接引擎</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="169" />
+        <source>Logged out</source>
+        <translation>已签出</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="180" />
+        <source>consulting %1</source>
+        <translation>正在咨询 %1</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="197" />
+        <source>Call from %1 to %2</source>
+        <translation>来电 %1 呼叫 %2</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="199" />
+        <source>queue %1</source>
+        <translation>队列 %1</translation>
+    </message>
+    <message>
+        <location filename="../agent_bar.py" line="242" />
+        <source>%1: done</source>
+        <translation>%1: 完成</translation>
+    </message>
+</context><context>
+    <name>AgentEditor</name>
+    <message>
+        <location filename="../agent_editor.py" line="53" />
         <source>Agent</source>
         <translation>座席</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="189" />
+        <location filename="../agent_editor.py" line="58" />
+        <source>Saved by (supervisor)</source>
+        <translation>保存人（座席班长）</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="75" />
+        <location filename="../agent_editor.py" line="60" />
+        <source>Job number</source>
+        <translation>工号</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="77" />
+        <location filename="../agent_editor.py" line="61" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="67" />
+        <source>unchanged</source>
+        <translation>不修改</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="73" />
+        <source>Basic information</source>
+        <translation>基本信息</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="76" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="190" />
+        <location filename="../agent_editor.py" line="78" />
+        <source>Phone number</source>
+        <translation>电话号码</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="79" />
+        <source>Groups</source>
+        <translation>座席组</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="80" />
+        <source>Skills</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="82" />
+        <source>Permissions</source>
+        <translation>座席权限</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="143" />
+        <source>Saving...</source>
+        <translation>正在保存…</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="166" />
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+</context><context>
+    <name>AgentsPanel</name>
+    <message>
+        <location filename="../panels.py" line="212" />
+        <source>Agent</source>
+        <translation>座席</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="213" />
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="214" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="191" />
+        <location filename="../panels.py" line="215" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="192" />
+        <location filename="../panels.py" line="216" />
         <source>Calls</source>
         <translation>呼叫数</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="193" />
+        <location filename="../panels.py" line="217" />
         <source>Talk time</source>
         <translation>通话时长</translation>
     </message>
 </context><context>
     <name>AlarmBar</name>
     <message>
-        <location filename="../panels.py" line="422" />
+        <location filename="../panels.py" line="462" />
         <source>Sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="424" />
+        <location filename="../panels.py" line="464" />
         <source>Acknowledge</source>
         <translation>确认告警</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="440" />
+        <location filename="../panels.py" line="480" />
         <source>Line disconnected: channel %1 (%2)</source>
         <translation>线路断开: 通道 %1（%2）</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="442" />
+        <location filename="../panels.py" line="482" />
         <source>Board alarm: %1</source>
         <translation>板卡告警: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="444" />
+        <location filename="../panels.py" line="484" />
         <source>Queue below its service level: %1</source>
         <translation>队列服务水平低于目标: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="445" />
+        <location filename="../panels.py" line="485" />
         <source>Channel %1 failed: %2</source>
         <translation>通道 %1 出错: %2</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="452" />
+        <location filename="../panels.py" line="492" />
         <source>and %1 more</source>
         <translation>另有 %1 条</translation>
     </message>
@@ -165,166 +386,233 @@
 </context><context>
     <name>LogPanel</name>
     <message>
-        <location filename="../panels.py" line="360" />
+        <location filename="../panels.py" line="400" />
         <source>all events</source>
         <translation>全部事件</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="364" />
+        <location filename="../panels.py" line="404" />
         <source>channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="367" />
+        <location filename="../panels.py" line="407" />
         <source>contains text</source>
         <translation>包含文字</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="368" />
+        <location filename="../panels.py" line="408" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="369" />
+        <location filename="../panels.py" line="409" />
         <source>Event log</source>
         <translation>事件日志</translation>
     </message>
 </context><context>
     <name>LogTableModel</name>
     <message>
-        <location filename="../panels.py" line="287" />
+        <location filename="../panels.py" line="327" />
         <source>seq</source>
         <translation>序号</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="288" />
+        <location filename="../panels.py" line="328" />
         <source>time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="289" />
+        <location filename="../panels.py" line="329" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="290" />
+        <location filename="../panels.py" line="330" />
         <source>channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="291" />
+        <location filename="../panels.py" line="331" />
         <source>event</source>
         <translation>事件</translation>
     </message>
 </context><context>
     <name>MonitorWindow</name>
     <message>
-        <location filename="../window.py" line="84" />
+        <location filename="../window.py" line="90" />
         <source>boardcc channel monitor</source>
         <translation>boardcc 通道监控</translation>
     </message>
     <message>
-        <location filename="../window.py" line="103" />
+        <location filename="../window.py" line="109" />
         <source>Channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../window.py" line="104" />
+        <location filename="../window.py" line="110" />
         <source>Agents</source>
         <translation>座席</translation>
     </message>
     <message>
-        <location filename="../window.py" line="105" />
+        <location filename="../window.py" line="111" />
         <source>Queues</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../window.py" line="106" />
+        <location filename="../window.py" line="112" />
         <source>Legend</source>
         <translation>图例</translation>
     </message>
     <message>
-        <location filename="../window.py" line="237" />
+        <location filename="../window.py" line="138" />
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="140" />
+        <source>Agent bar</source>
+        <translation>座席状态条</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="141" />
+        <source>Edit agent</source>
+        <translation>编辑座席</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="255" />
         <source>connecting</source>
         <translation>正在连接</translation>
     </message>
     <message>
-        <location filename="../window.py" line="239" />
+        <location filename="../window.py" line="257" />
         <source>Disconnected from the engine at %1 (%2): reconnecting</source>
         <translation>与引擎 %1 的连接已断开（%2），正在重新连接</translation>
     </message>
     <message>
-        <location filename="../window.py" line="241" />
+        <location filename="../window.py" line="259" />
         <source>Connecting to the engine at %1</source>
         <translation>正在连接引擎 %1</translation>
     </message>
     <message>
-        <location filename="../window.py" line="248" />
+        <location filename="../window.py" line="266" />
         <source>connected</source>
         <translation>已连接</translation>
     </message>
     <message>
-        <location filename="../window.py" line="248" />
+        <location filename="../window.py" line="266" />
         <source>disconnected</source>
         <translation>已断开</translation>
     </message>
     <message>
-        <location filename="../window.py" line="251" />
+        <location filename="../window.py" line="269" />
         <source>%1 | engine time %2 s | %3 channels | %4 calls | %5 events/s | errors %6</source>
         <translation>%1 | 引擎时间 %2 秒 | %3 个通道 | %4 个呼叫 | 每秒 %5 个事件 | 错误 %6</translation>
     </message>
     <message>
-        <location filename="../window.py" line="278" />
+        <location filename="../window.py" line="296" />
         <source>%1: done</source>
         <translation>%1: 完成</translation>
     </message>
 </context><context>
     <name>QueuesPanel</name>
     <message>
-        <location filename="../panels.py" line="250" />
-        <location filename="../panels.py" line="243" />
+        <location filename="../panels.py" line="290" />
+        <location filename="../panels.py" line="283" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="244" />
+        <location filename="../panels.py" line="284" />
         <source>Waiting</source>
         <translation>等待数</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="245" />
+        <location filename="../panels.py" line="285" />
         <source>Service level</source>
         <translation>服务水平</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="246" />
+        <location filename="../panels.py" line="286" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="247" />
+        <location filename="../panels.py" line="287" />
         <source>Agents ready</source>
         <translation>空闲座席</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="250" />
+        <location filename="../panels.py" line="290" />
         <source>Caller</source>
         <translation>主叫</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="250" />
+        <location filename="../panels.py" line="290" />
         <source>Wait</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="251" />
+        <location filename="../panels.py" line="291" />
         <source>The engine reports no queues.</source>
         <translation>引擎没有报告队列。</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="253" />
+        <location filename="../panels.py" line="293" />
         <source>Waiting calls</source>
         <translation>排队呼叫</translation>
+    </message>
+</context><context>
+    <name>agent</name>
+    <message>
+        <location filename="../panels.py" line="155" />
+        <source>logged out</source>
+        <translation>签出</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="156" />
+        <source>ready</source>
+        <translation>置闲</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="157" />
+        <source>not ready</source>
+        <translation>置忙</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="158" />
+        <source>away</source>
+        <translation>暂时离席</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="159" />
+        <source>idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="160" />
+        <source>reserved</source>
+        <translation>预占</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="161" />
+        <source>ringing</source>
+        <translation>振铃</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="162" />
+        <source>in call</source>
+        <translation>通话</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="163" />
+        <source>after-call work</source>
+        <translation>话后</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="164" />
+        <source>on hold</source>
+        <translation>保持</translation>
     </message>
 </context><context>
     <name>grid</name>
@@ -444,5 +732,97 @@
         <location filename="../legend.py" line="55" />
         <source>Station on hold</source>
         <translation>内线通道被保持（HOLD）中</translation>
+    </message>
+</context><context>
+    <name>permission</name>
+    <message>
+        <location filename="../agent.py" line="19" />
+        <source>Supervisor</source>
+        <translation>座席班长</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="20" />
+        <source>Answer internal calls</source>
+        <translation>接听内部电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="21" />
+        <source>Answer queued calls</source>
+        <translation>接听排队呼入电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="22" />
+        <source>Pick up calls</source>
+        <translation>代接电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="23" />
+        <source>Grab ACD queued calls</source>
+        <translation>抓接ACD排队电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="24" />
+        <source>Play recordings</source>
+        <translation>播放录音文件</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="25" />
+        <source>Download recordings</source>
+        <translation>下载录音文件</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="26" />
+        <source>Start recording by hand</source>
+        <translation>手动启动同步录音</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="27" />
+        <source>Dial internal calls</source>
+        <translation>拨打内部电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="28" />
+        <source>Dial local calls</source>
+        <translation>拨打市内电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="29" />
+        <source>Dial national calls</source>
+        <translation>拨打国内电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="30" />
+        <source>Dial international calls</source>
+        <translation>拨打国际电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="31" />
+        <source>Receive faxes by hand</source>
+        <translation>手动接收传真</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="32" />
+        <source>Download faxes</source>
+        <translation>下载传真文件</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="33" />
+        <source>Send faxes by hand</source>
+        <translation>手动发送传真</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="34" />
+        <source>Monitor calls</source>
+        <translation>监听电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="35" />
+        <source>Barge in and force release</source>
+        <translation>强插、强拆电话</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="36" />
+        <source>Force logout of idle agents</source>
+        <translation>强行注销其他空闲座席</translation>
     </message>
 </context></TS>

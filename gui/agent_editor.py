@@ -1,0 +1,172 @@
+"""The agent editor (座席员工信息编辑, SPEC M2, seed 003's form): job number, name, password,
+phone number (station), groups, skills and the permission list of SPEC A4.
+
+It saves through the API's ``agent_save``, which only a supervisor may send, on a
+connection of its own: the editor logs that connection in as the supervisor named in its
+first two fields, then saves. The password field is write-only: it is never filled from the
+engine (which never sends one) and an empty field leaves the agent's password as it is;
+the engine stores it hashed. A refusal (no permission, a bad field) shows with the engine's
+reason and nothing is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from PyQt6.QtCore import QCoreApplication, QTimer
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from boardcc.gui.agent import PERMISSIONS, FieldError, agent_save_args
+from boardcc.gui.window import Source
+
+
+class AgentEditor(QDialog):
+    """Edit one agent (or a new one) and save it through `source` as a supervisor."""
+
+    def __init__(
+        self,
+        source: Source,
+        agent: dict[str, Any] | None = None,
+        parent: QWidget | None = None,
+        *,
+        on_saved: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.on_saved = on_saved
+        self._steps: list[tuple[str, Future[dict[str, Any]]]] = []
+        self._args: dict[str, Any] = {}
+        self.saved: dict[str, Any] | None = None
+        self.setWindowTitle(self.tr("Agent"))
+
+        self.supervisor = QLineEdit()
+        self.supervisor_password = QLineEdit()
+        self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
+        who = QGroupBox(self.tr("Saved by (supervisor)"))
+        who_form = QFormLayout(who)
+        who_form.addRow(self.tr("Job number"), self.supervisor)
+        who_form.addRow(self.tr("Password"), self.supervisor_password)
+
+        self.job = QLineEdit()
+        self.name = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(self.tr("unchanged"))
+        self.station = QLineEdit()
+        self.groups = QLineEdit()
+        self.groups.setPlaceholderText("service, care")
+        self.skills = QLineEdit()
+        self.skills.setPlaceholderText("billing:3, sales:1")
+        basic = QGroupBox(self.tr("Basic information"))
+        form = QFormLayout(basic)
+        form.addRow(self.tr("Job number"), self.job)
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("Password"), self.password)
+        form.addRow(self.tr("Phone number"), self.station)
+        form.addRow(self.tr("Groups"), self.groups)
+        form.addRow(self.tr("Skills"), self.skills)
+
+        rights = QGroupBox(self.tr("Permissions"))
+        grid = QGridLayout(rights)
+        self.permissions: dict[str, QCheckBox] = {}
+        for i, (name, label) in enumerate(PERMISSIONS):
+            box = QCheckBox(QCoreApplication.translate("permission", label))
+            box.setToolTip(name)
+            self.permissions[name] = box
+            grid.addWidget(box, i // 2, i % 2)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        layout = QVBoxLayout(self)
+        for w in (who, basic, rights, self.message, buttons):
+            layout.addWidget(w)
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)
+        self.timer.timeout.connect(self.poll)
+        if agent is not None:
+            self.show_agent(agent)
+
+    def show_agent(self, agent: dict[str, Any]) -> None:
+        """Fill the form from an AGENT record (its password is never in it)."""
+        self.job.setText(str(agent.get("job", "")))
+        self.name.setText(str(agent.get("name", "")))
+        self.station.setText(str(agent.get("station", "") or ""))
+        self.groups.setText(", ".join(agent.get("groups", []) or []))
+        skills = agent.get("skills", {}) or {}
+        self.skills.setText(", ".join(f"{k}:{v}" for k, v in skills.items()))
+        granted = set(agent.get("permissions", []) or [])
+        for name, box in self.permissions.items():
+            box.setChecked(name in granted)
+        self.password.clear()
+
+    def save(self) -> None:
+        """Check the fields, log in as the supervisor, then ``agent_save``."""
+        try:
+            self._args = agent_save_args(
+                self.job.text(),
+                self.name.text(),
+                self.password.text(),
+                self.station.text(),
+                self.groups.text(),
+                self.skills.text(),
+                [n for n, box in self.permissions.items() if box.isChecked()],
+            )
+        except FieldError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        login = self.source.command(
+            "login",
+            job=self.supervisor.text().strip(),
+            password=self.supervisor_password.text(),
+        )
+        self._steps = [("login", login)]
+        self.save_button.setEnabled(False)  # type: ignore[union-attr]
+        self.show_message(self.tr("Saving..."))
+        self.timer.start()
+
+    def poll(self) -> None:
+        """Advance the save once its last step has been answered."""
+        if not self._steps or not self._steps[-1][1].done():
+            return
+        step, future = self._steps[-1]
+        error = future.exception()
+        if error is not None:
+            self._steps = []
+            self.timer.stop()
+            self.save_button.setEnabled(True)  # type: ignore[union-attr]
+            self.show_message(f"{step}: {error}", error=True)
+            return
+        if step == "login":
+            self._steps.append(("agent_save", self.source.command("agent_save", **self._args)))
+            return
+        self._steps = []
+        self.timer.stop()
+        self.save_button.setEnabled(True)  # type: ignore[union-attr]
+        self.password.clear()
+        self.saved = future.result().get("agent", {})
+        self.show_message(self.tr("Saved."))
+        if self.on_saved is not None:
+            self.on_saved(self.saved)
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #c62828;" if error else "")
