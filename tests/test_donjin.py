@@ -220,6 +220,34 @@ def test_a_record_tap_gives_the_tapped_lines_audio_and_hook(sim_card: SimCard) -
     assert level_dbm0(np.concatenate(rx)[1600:8000]) == pytest.approx(-10, abs=0.3)
 
 
+def test_a_late_host_is_heard_as_silence_and_builds_up_no_delay(sim_card: SimCard) -> None:
+    with DonjinBoard(library=sim_card.library) as board:
+        sim_card.Lift(STATION)
+        tx = np.zeros((len(board), board.block), np.int16)
+        tx[STATION] = np.rint(np.sin(np.arange(160) * 2 * np.pi / 8) * 7326)  # 1 kHz
+        for _ in range(150):  # 3 s: longer than the play loop, which now holds tone throughout
+            board.read()
+            board.write(tx)
+        start = sim_card.HeardCount(STATION)
+        sim_card.SetStep(4000)  # the host is half a second late
+        board.read()
+        sim_card.SetStep(160)
+        board.write(tx)
+        stalled = sim_card.heard(STATION, start)[:4000]
+        assert level_dbm0(stalled[:320]) == pytest.approx(-10, abs=0.5)  # what was written ahead
+        assert level_dbm0(stalled[480:]) < -60  # then silence, not the loop's old tone
+        # The half second recorded meanwhile is dropped, not queued: the delay is as before.
+        sim_card.say(STATION, np.full(160, 8000, np.int16))
+        said = int(sim_card.Now())
+        for _ in range(10):
+            rx = board.read()
+            board.write(tx)
+            if (rx[STATION] > 4000).any():
+                break
+        heard_at = int(sim_card.Now()) - board.block + int(np.argmax(rx[STATION] > 4000))
+        assert 0 < heard_at - said <= 6 * board.block
+
+
 def test_a_link_joins_two_lines_in_the_card(sim_card: SimCard) -> None:
     with DonjinBoard(library=sim_card.library) as board:
         sim_card.ring(TRUNK)

@@ -8,12 +8,12 @@ and turns changes into line events; `_write` puts each channel's block into its 
 
 Audio: each channel plays in a loop from its voice buffer in the driver (SYS_StartLoopPlay
 over the whole buffer); `_write` writes each block one block ahead of the card's play
-position (ReadStatus) and silence after it, so a host that stops writing is heard as
-silence, not as the loop's stale audio. Each channel also records to memory in real time
-(VR_StartRecord); the card hands over ``refresh`` bytes at a time (VR_GetRecordData), which
-go into a FIFO per channel that `_read` serves one block at a time once it holds a chunk and
-a block (re-filling after an underrun; trimmed when it grows past three chunks, so latency
-stays bounded). Audio on the card is 8-bit G.711 at 8 kHz (A-law in China).
+position (ReadStatus) and wipes what the card has played since to silence, so a host that
+stops writing is heard as silence, not as the loop's stale audio. Each channel also records
+to memory in real time (VR_StartRecord); the card hands over ``refresh`` bytes at a time
+(VR_GetRecordData), which go into a FIFO per channel that `_read` serves one block at a time
+once it holds a chunk and a block (re-filling after an underrun; trimmed when it grows past
+three chunks, so latency stays bounded). Audio on the card is 8-bit G.711 at 8 kHz (A-law in China).
 
 What the card does itself (capabilities): DTMF (GetDtmfCode, reported as `DigitReceived`),
 FSK caller ID where the card has it (IsSupportCallerID; `CallerIdReceived`), links between
@@ -109,6 +109,7 @@ class _Port:
     played: int = 0  # bytes the card has played since the loop began (unwrapped)
     last_count: int = 0  # ReadStatus PlayCount last seen
     write_at: int = -1  # byte (same count as `played`) where the next block goes
+    wiped: int = 0  # bytes played and since overwritten with silence
     playing: bool = False
     # trunks
     seized: bool = False
@@ -195,7 +196,7 @@ class DonjinBoard(Board):
         self._decode, self._encode = (
             (alaw_decode, alaw_encode) if law == "alaw" else (ulaw_decode, ulaw_encode)
         )
-        self._silence = bytes(self._encode(np.zeros(block, np.int16)))
+        self._silence_loop = bytes(self._encode(np.zeros(buffer_bytes, np.int16)))
         self._buffer, self._refresh = buffer_bytes, refresh_bytes
         default_tc, default_sig = binding.default_libraries()
         try:
@@ -279,10 +280,10 @@ class DonjinBoard(Board):
 
     def _start_play(self, i: int) -> None:
         tc, port = self._sdk.tc, self._ports[i]
-        silence = ffi.from_buffer(bytes(self._silence[:1]) * self._buffer)
-        tc.SYS_MoveBufToSys(i, silence, self._buffer, 0)
+        tc.SYS_MoveBufToSys(i, ffi.from_buffer(self._silence_loop), self._buffer, 0)
         tc.SYS_StartLoopPlay(i, self._buffer, 0)
         port.playing, port.played, port.last_count, port.write_at = True, 0, 0, -1
+        port.wiped = 0
 
     def _release(self, started: bool, enabled: bool) -> None:
         tc = self._sdk.tc
@@ -349,7 +350,7 @@ class DonjinBoard(Board):
     def _write(self, tx: I16) -> None:
         tc = self._sdk.tc
         codes = self._encode(np.ascontiguousarray(tx))
-        n, size = self.block, self._buffer
+        n = self.block
         for i in self._keyed:
             port = self._ports[i]
             if not port.playing:
@@ -358,16 +359,26 @@ class DonjinBoard(Board):
             count = int(self._status.PlayCount)
             port.played += (count - port.last_count) & 0xFFFF
             port.last_count = count
+            # What the card has played is wiped to silence, so that a host that stops
+            # writing (or comes late) is heard as silence, never as the loop's old audio.
+            wipe = min(port.played - port.wiped, self._buffer)
+            if wipe > 0:
+                self._put(i, port.played - wipe, self._silence_loop[:wipe])
+            port.wiped = port.played
             ahead = port.write_at - port.played
             if not n <= ahead <= 4 * n:  # first block, or the host was late or early
                 port.write_at = port.played + n
-            out = codes[i].tobytes() + self._silence
-            at = port.write_at % size
-            first = min(len(out), size - at)
-            tc.SYS_MoveBufToSys(i, ffi.from_buffer(out[:first]), first, at)
-            if first < len(out):
-                tc.SYS_MoveBufToSys(i, ffi.from_buffer(out[first:]), len(out) - first, 0)
+            self._put(i, port.write_at, codes[i].tobytes())
             port.write_at += n
+
+    def _put(self, i: int, at: int, data: bytes) -> None:
+        """Write `data` into channel `i`'s play loop from byte `at` (a count, not wrapped)."""
+        tc, size = self._sdk.tc, self._buffer
+        at %= size
+        first = min(len(data), size - at)
+        tc.SYS_MoveBufToSys(i, ffi.from_buffer(data[:first]), first, at)
+        if first < len(data):
+            tc.SYS_MoveBufToSys(i, ffi.from_buffer(data[first:]), len(data) - first, 0)
 
     # -- line events ------------------------------------------------------------------------
 
