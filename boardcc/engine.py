@@ -948,6 +948,7 @@ class Engine:
                     "caller": call.cdr.caller if call else "",
                     "called": call.cdr.called if call else "",
                     "line_down": info.index in self.line_down,
+                    "node": _ivr_node(call, info.index),
                 }
             )
         return {
@@ -992,6 +993,13 @@ def _copy(cdr: Cdr) -> Cdr:
     return Cdr(
         **{f: getattr(cdr, f) for f in cdr.__dataclass_fields__} | {"extra": dict(cdr.extra)}
     )
+
+
+def _ivr_node(call: Call | None, channel: int) -> str:
+    """The IVR node (``flow.node``) a trunk's caller is in, for the monitor."""
+    if call is None or call.ivr is None or call.trunk != channel:
+        return ""
+    return str(call.cdr.extra.get("ivr_node", ""))
 
 
 def _cdr_json(cdr: Cdr) -> dict[str, Any]:

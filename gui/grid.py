@@ -221,6 +221,4 @@ def _who(model: MonitorModel, ch: Channel) -> str:
     if agent is not None:
         name = agent.get("name") or agent.get("job", "")
         return f"{data.get('extension', '')} {name}".strip()
-    if data.get("agent"):
-        return f"{data.get('extension', '')} {data['agent']}".strip()
     return str(data.get("extension", ""))

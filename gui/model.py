@@ -311,9 +311,11 @@ class MonitorModel:
             code=e.get("code", 0), state=e.get("state", ""), state_zh=e.get("state_zh", "")
         )
         self._set_call(ch, e.get("call"))
-        for key in ("line_down", "hold", "fax", "enabled", "node", "agent"):
+        for key in ("line_down", "hold", "fax", "enabled", "node"):
             if key in e:
                 ch.data[key] = e[key]
+        if not e.get("call"):
+            ch.data["node"] = ""
         if e.get("state") == "LINE_DOWN":
             ch.data["line_down"] = True
         elif ch.data.get("kind") == "trunk" and "line_down" not in e:
@@ -377,6 +379,19 @@ class MonitorModel:
         text = f"{e.get('error', '')}"
         self._raise(Alarm(f"error:{e.get('seq')}", "error", text, self.now(), e.get("channel")))
         return text
+
+    def _on_ivr(self, e: Event) -> str:
+        """The IVR's trace: the node a caller entered shows on the trunk's cell."""
+        i = e.get("channel")
+        what, detail = str(e.get("what", "")), str(e.get("detail", ""))
+        if isinstance(i, int) and 0 <= i < len(self.channels):
+            if what == "node":
+                self.channels[i].data["node"] = detail.split(" ")[0]
+                self._dirty.add(i)
+            elif what == "end":
+                self.channels[i].data["node"] = ""
+                self._dirty.add(i)
+        return f"{what} {detail}"
 
     def _on_agent(self, e: Event) -> str:
         record = {k: v for k, v in e.items() if k not in ("type", "seq")}
@@ -512,5 +527,6 @@ _HANDLERS: dict[str, Callable[[MonitorModel, Event], str]] = {
     "alarm": MonitorModel._on_alarm,
     "error": MonitorModel._on_error,
     "agent": MonitorModel._on_agent,
+    "ivr": MonitorModel._on_ivr,
     "queue": MonitorModel._on_queue,
 }

@@ -229,6 +229,19 @@ def test_disconnected_freezes_engine_time_and_marks_every_cell() -> None:
     assert model.take_dirty() == {0, 1}
 
 
+def test_the_ivr_node_shows_on_the_trunk_until_the_flow_ends() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk", 4, call="c", node="menu.main")))
+    assert model.channels[0].data["node"] == "menu.main"
+    model.take_dirty()
+    node = {"type": "ivr", "call": "c", "channel": 0, "what": "node", "seq": 1}
+    model.apply(node | {"detail": "menu.billing (play_collect)"})
+    assert model.channels[0].data["node"] == "menu.billing"
+    assert model.take_dirty() == {0}
+    model.apply(node | {"what": "end", "detail": "hang_up"})
+    assert model.channels[0].data["node"] == ""
+
+
 def test_unknown_events_are_logged_not_fatal() -> None:
     model = MonitorModel(Clock())
     model.load_snapshot(snapshot(channel(0, "trunk")))
