@@ -65,8 +65,8 @@ class ChannelGrid(QWidget):
         self._small = QFont(self.font())
         self._small.setPointSizeF(max(6.0, self.font().pointSizeF() - 1))
         self._kinds = {k: QCoreApplication.translate("grid", v) for k, v in KINDS.items()}
-        self._line = max(self.fontMetrics().height(), 14)
-        self._small_line = max(QFontMetrics(self._small).height(), 12)
+        self._line = max(self.fontMetrics().lineSpacing() + 2, 15)
+        self._small_line = max(QFontMetrics(self._small).lineSpacing() + 1, 13)
         self._cells: dict[int, tuple[tuple[object, ...], QPixmap]] = {}
 
     # -- geometry ------------------------------------------------------------------------------
