@@ -20,6 +20,7 @@ from boardcc.config import load_site
 from boardcc.drivers.sim import SimBoard
 from boardcc.engine import Engine
 from boardcc.log import LogFormatter, language_from_environment
+from boardcc.yamlfile import load_yaml
 
 REPLAY_SITE: dict[str, Any] = {
     "site": "replay",
@@ -39,9 +40,25 @@ def replay(
     site: Path | None = None,
     after_s: float = 3.0,
     language: str | None = None,
+    flow: Path | None = None,
 ) -> int:
-    """Replay `audio`; print the engine's log; return the exit status."""
-    config = load_site(site if site is not None else REPLAY_SITE)
+    """Replay `audio`; print the engine's log; return the exit status.
+
+    With `flow` (an IVR flow file), every inbound call runs that flow instead of the
+    site's steps, so a recorded caller's keys go through the menus (SPEC B6, I3).
+    """
+    if flow is not None:
+        raw: dict[str, Any] = dict(load_yaml(site).data) if site is not None else dict(REPLAY_SITE)
+        if site is None:  # the desk phones a flow may transfer to (as `boardcc flow run`)
+            extensions = ("8001", "8002", "8003", "8004")
+            raw["stations"] = [{"channel": 1 + k, "extension": e} for k, e in enumerate(extensions)]
+        raw["flows"] = str(flow.resolve().parent)
+        raw["inbound"] = [{"name": f"flow {flow.stem}", "steps": [{"ivr": flow.stem}]}]
+        if site is not None:
+            raw = _relative_to(raw, site)
+        config = load_site(raw)
+    else:
+        config = load_site(site if site is not None else REPLAY_SITE)
     trunks = max((max(g.channel_list()) for g in config.trunk_groups), default=0) + 1
     stations = len(config.stations)
     handler = logging.StreamHandler(sys.stdout)
@@ -62,3 +79,12 @@ def replay(
         logger.removeHandler(handler)
         logger.setLevel(previous)
     return 0
+
+
+def _relative_to(raw: dict[str, Any], site: Path) -> dict[str, Any]:
+    """A site read as data keeps working from any folder: its relative prompt files are
+    made the file's, as `load_site` would."""
+    base = site.resolve().parent
+    prompts = raw.get("prompts") or {}
+    raw["prompts"] = {k: str(base / v) for k, v in prompts.items()}
+    return raw

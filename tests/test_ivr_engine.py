@@ -200,6 +200,24 @@ def test_a_key_during_an_interruptible_prompt_stops_it_and_counts(flows: Path) -
         assert rig.said("node")[2] == "f.one (play)"
 
 
+def test_keys_typed_ahead_go_through_the_next_menus(flows: Path) -> None:
+    two_menus = MENU.replace('"1": one', '"1": menu2').replace(
+        "  one:\n",
+        '  menu2:\n    type: menu\n    prompt: again\n    options: {"3": one}\n'
+        "    fallback: bye\n  one:\n",
+    )
+    with Rig(flows, two_menus.replace("interruptible: false", "interruptible: true")) as rig:
+        rig.call([WaitSound(), Press("13"), Pause(30)])  # during the greeting
+        rig.run(10)
+        assert rig.said("node")[:4] == [
+            "f.hello (play)",
+            "f.menu (menu)",
+            "f.menu2 (menu)",
+            "f.one (play)",
+        ]
+        assert "zh/menu" not in rig.said("prompt")  # the first menu was not read out
+
+
 def test_invalid_keys_and_timeouts_then_the_fallback(flows: Path) -> None:
     with Rig(flows, MENU) as rig:
         rig.call([WaitSilence(), Press("7"), Pause(60)])
@@ -347,6 +365,7 @@ def test_lookup_success_nothing_found_failure_and_timeout(
 ) -> None:
     account_function.update(setup)
     with Rig(flows, LOOKUP) as rig:
+        rig.engine.ivr.virtual_wait_s = 0.5 if setup.get("hang") else 30.0
         rig.call([Pause(30)])
         rig.run(12)
         assert account_function["asked"] == "13812345678"  # ANI, bound as a parameter
@@ -374,7 +393,7 @@ def test_a_sql_lookup_binds_its_parameters(flows: Path) -> None:
     with Rig(flows, text) as rig:
         rig.call([Pause(30)])
         rig.run(10)
-        assert rig.said("var") == ["name=12.50"]
+        assert rig.said("lookup") == [] and rig.said("var") == ["name=12.50"]
 
 
 HANDLER = """\

@@ -279,7 +279,7 @@ def test_transfers_to_what_the_site_or_build_lacks(folder: Path) -> None:
         "(本版本不支持转外线)",
         "15: nodes.d: voicemail not available in this build (本版本没有语音信箱)",
     ]
-    assert problems(folder, text, Context(queues={"care"}, voicemail=True))[0] == (
+    assert problems(folder, text, Context(acd=True, queues={"care"}, voicemail=True))[0] == (
         "9: nodes.b.queue: no queue 'sales' in the site (queues: care)"
     )
 

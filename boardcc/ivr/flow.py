@@ -225,10 +225,14 @@ class Context:
     ----------
     stations : set of str or None
         The site's extensions.
+    acd : bool
+        Whether this build has ACD queues (the engine's ``enqueue``).
     queues : set of str or None
-        The site's ACD queues; None when this build has no ACD.
+        The site's queues.
     voicemail : bool
-        Whether this build has voicemail boxes.
+        Whether this build has voicemail (the engine's ``voicemail``).
+    boxes : set of str or None
+        The site's voicemail boxes.
     functions : mapping of str to callable
         Registered lookup functions (`boardcc.ivr.lookups`).
     espeak : bool or None
@@ -236,6 +240,7 @@ class Context:
     """
 
     stations: set[str] | None = None
+    acd: bool = False
     queues: set[str] | None = None
     voicemail: bool = False
     boxes: set[str] | None = None
@@ -339,8 +344,13 @@ def load_flow(path: str | Path, context: Context | None = None) -> Flow:
     for node in nodes.values():
         if node.type == "call" and not (path.parent / f"{node['flow']}.yaml").is_file():
             p.add(("nodes", node.id, "flow"), f"no flow file {node['flow']}.yaml beside this one")
+    for node in nodes.values():
+        for at, target in node.targets():
+            if target not in raw_nodes:
+                p.add(("nodes", node.id, *at), _no_node(target, raw_nodes))
+                whole = False  # what is reachable is not known until every target is a node
     if whole:
-        _check_graph(p, flow, raw_nodes)
+        _check_graph(p, flow)
     _check_variables(p, flow)
     if prompt_dir.is_dir():
         _check_prompts(p, flow)
@@ -656,13 +666,13 @@ def _check_node_rules(
         if way == "station" and context.stations is not None and target not in context.stations:
             p.add((*at, way), f"no station with extension {target!r} in the site")
         elif way == "queue":
-            if context.queues is None:
+            if not context.acd:
                 p.add(
                     (*at, way),
                     f"transfer to queue {target!r}: this build has no ACD queues "
                     "(本版本没有排队功能)",
                 )
-            elif target not in context.queues:
+            elif context.queues is not None and target not in context.queues:
                 known = ", ".join(sorted(context.queues)) or "none"
                 p.add((*at, way), f"no queue {target!r} in the site (queues: {known})")
         elif way == "number":
@@ -690,21 +700,13 @@ def _check_node_rules(
             p.add(at, "a tts node needs espeak-ng, which is not installed (apt install espeak-ng)")
 
 
-def _check_graph(p: _Problems, flow: Flow, raw_nodes: Mapping[str, Any]) -> None:
-    """Targets exist, every node is reachable, every node can reach an end, no instant loop,
+def _check_graph(p: _Problems, flow: Flow) -> None:
+    """Every node is reachable, every node can reach an end, no instant loop,
     and the hang-up handler does not need the caller."""
     nodes = flow.nodes
     edges: dict[str, list[str]] = {n: [] for n in nodes}
-    missing = False
     for node in nodes.values():
-        for path, target in node.targets():
-            if target not in nodes:
-                p.add(("nodes", node.id, *path), _no_node(target, raw_nodes))
-                missing = True
-            else:
-                edges[node.id].append(target)
-    if missing:
-        return  # what is reachable is not known until every target is a node
+        edges[node.id] = [target for _, target in node.targets()]
     roots = [r for r in (flow.start, flow.on_hangup) if r in nodes]
     seen = _reach(roots, edges)
     for node in nodes.values():

@@ -41,7 +41,7 @@ log = logging.getLogger("boardcc.ivr")
 
 TIMER_PREFIX = "ivr:"
 RELOAD_CHECK_S = 2.0
-VIRTUAL_LOOKUP_WAIT_S = 1.0
+VIRTUAL_LOOKUP_WAIT_S = 5.0
 
 #: Lookup functions flows may call by name (``function: order_status``).
 FUNCTIONS: dict[str, Callable[..., Mapping[str, Any] | None]] = {}
@@ -151,6 +151,7 @@ class IvrHost:
         self._lock = threading.Lock()
         self._checked_at = -1e9
         self._clips: dict[tuple[Path, int], str] = {}
+        self.virtual_wait_s = VIRTUAL_LOOKUP_WAIT_S
 
     @classmethod
     def for_engine(cls, engine: Engine) -> IvrHost:
@@ -384,7 +385,8 @@ class IvrHost:
             try:
                 row, error = done.result(), ""
             except Exception as exc:
-                row, error = None, f"{type(exc).__name__}: {exc}"
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                row, error = None, f"{type(exc).__name__}: {first}"
 
             def back() -> None:
                 entry = self.sessions.get(id(session))
@@ -400,7 +402,7 @@ class IvrHost:
         job.add_done_callback(deliver)
         if not engine.clock.realtime:
             try:
-                job.result(timeout=VIRTUAL_LOOKUP_WAIT_S)
+                job.result(timeout=self.virtual_wait_s)
             except FutureTimeout:
                 pass
             except Exception:  # reported through `deliver`
@@ -423,8 +425,11 @@ class IvrHost:
         flow = action.flow
         assert action.query is not None
         url = flow.database or self.engine.config.storage.database
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            url = f"sqlite:///{(flow.source.parent / url.removeprefix('sqlite:///')).resolve()}"
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            file = flow.source.parent / url.removeprefix("sqlite:///").split("?")[0]
+            if not file.is_file():  # connecting would create an empty database
+                raise FileNotFoundError(f"no database file {file}")
+            url = f"sqlite:///{file.resolve()}"
         with self._lock:
             db = self._databases.get(url)
             if db is None:
@@ -449,14 +454,12 @@ class IvrHost:
 def site_context(config: Any, engine: Any = None) -> Context:
     """What flows may refer to on this site and build: its stations, and its queues and
     voicemail boxes when the engine has them (``engine.enqueue``, ``engine.voicemail``)."""
-    queues: set[str] | None = None
-    if hasattr(engine, "enqueue"):
-        raw = getattr(config, "queues", None) or []
-        queues = {str(getattr(q, "name", q)) for q in raw}
+    raw = getattr(config, "queues", None) or []
     settings = getattr(config, "voicemail", None)
     return Context(
         stations={st.extension for st in config.stations},
-        queues=queues,
+        acd=hasattr(engine, "enqueue"),
+        queues={str(getattr(q, "name", q)) for q in raw},
         voicemail=getattr(engine, "voicemail", None) is not None,
         boxes={b.box for b in settings.boxes} if settings is not None else None,
         functions=FUNCTIONS,

@@ -233,7 +233,8 @@ class Session:
             self._enter(self.flow.start)
         elif isinstance(event, PromptEnded):
             self._prompt_ended()
-        elif isinstance(event, Key):
+        elif isinstance(event, Key) and self.state != "transfer":
+            self._emit(Trace("key", event.digit))
             self._key(event.digit)
         elif isinstance(event, TimerFired):
             if self._on_timer is not None:
@@ -385,17 +386,12 @@ class Session:
 
     def _run_menu(self, node: Node, first: bool = True) -> None:
         prompt = node["prompt"] if first or not node.get("short_prompt") else node["short_prompt"]
-        self._play(
-            [prompt],
-            node["interruptible"],
-            lambda: self._wait_keys(choose, node["timeout_s"], timed_out),
-        )
 
         def choose(digit: str) -> None:
             self._disarm()
-            self.typeahead = ""
             option = node["options"].get(digit)
             if option is None:
+                self.typeahead = ""  # keys after a wrong one are not a plan to follow
                 self._count("invalid")
                 self._tries["invalid"] += 1
                 if self._tries["invalid"] >= node["max_invalid"]:
@@ -420,6 +416,12 @@ class Session:
                 self._fallback(node)
                 return
             self._retry(node, node.get("timeout_prompt"))
+
+        self._play(
+            [prompt],
+            node["interruptible"],
+            lambda: self._wait_keys(choose, node["timeout_s"], timed_out),
+        )
 
     def _retry(self, node: Node, sorry: str | None) -> None:
         def again() -> None:
@@ -450,7 +452,6 @@ class Session:
 
         def finish() -> None:
             self._on_key = None
-            self.typeahead = ""
             entered = self._buffer
             if not entered:
                 self._count("timeout")
@@ -460,6 +461,7 @@ class Session:
             if len(entered) < node["min_length"] or (
                 pattern and not re.fullmatch(pattern, entered)
             ):
+                self.typeahead = ""
                 self._count("invalid")
                 failed(node.get("invalid_prompt"))
                 return
@@ -498,9 +500,9 @@ class Session:
 
         def choose(digit: str) -> None:
             self._disarm()
-            self.typeahead = ""
             lang = node["options"].get(digit)
             if lang is None:
+                self.typeahead = ""
                 self._count("invalid")
                 again()
                 return
