@@ -215,8 +215,6 @@ class DtmfReceiver:
 
         # Powers below are |X|^2 of a window's spectrum: a sine of mean square P gives
         # P n / 2 at its frequency, and P n of energy.
-        self._min_power = np.float32(sine_power(min_level_dbm0) * n * n / 2.0)
-        self._min_energy = np.float32(sine_power(min_level_dbm0) * n)
         # Screening: a screening window is a candidate when its strongest row and column
         # tones together hold half its energy and each at least 5 %. Any key press long
         # enough to count covers a whole screening window, where even a pair 1.5 % off
@@ -224,16 +222,8 @@ class DtmfReceiver:
         # is undone); the windows around it are reached through the candidate's
         # neighbours (see `_judge`). Half, not less: speech passes 0.45 twice as often,
         # and a period with any candidate on the board is judged.
-        self._screen_share = np.float32(0.5 * n / 2.0)
-        self._screen_each = np.float32(0.05 * n / 2.0)
         self._screen_near = np.float32(10.0 ** (-(relative_peak_db - 1.0) / 10.0))
         self._near = np.float32(10.0 ** (-relative_peak_db / 10.0))
-        # Twist: the row tone times the first, and the column tone times the second, must
-        # reach the other tone.
-        self._twist = np.array(
-            [[[10.0 ** (normal_twist_db / 10.0)]], [[10.0 ** (reverse_twist_db / 10.0)]]],
-            np.float32,
-        )
         # Per tone: nominal frequency, largest accepted phase error per hop (radians).
         radians_per_hz = 2.0 * np.pi * hop / fs
         self._nominal = freqs[:8]
@@ -246,8 +236,38 @@ class DtmfReceiver:
         gain = (np.sin(a) / (n * np.sin(a / n))) ** 2
         self._inverse_gain = (1.0 / np.maximum(gain, 0.1)).astype(np.float32)
         self._gain_step = np.float32(GAIN_STEPS / np.pi)
-        self._ratio = np.float32(energy_ratio * n / 2.0)
-        self._dial_ratio = np.float32(energy_ratio)
+        ratio = energy_ratio * n / 2.0
+        # The tests that are linear in a window's figures, each a row of weights that must
+        # reach a bound, so that one matrix product tests them all.
+        # Screening, on (row tone, column tone, energy, dial tone energy): each tone at
+        # least 5 % of the energy, the energy over the least level, the two tones half of
+        # the energy once dial tone is left out.
+        each, share = 0.05 * n / 2.0, 0.5 * n / 2.0
+        self._screen_tests = np.array(
+            [[1, 0, -each, 0], [0, 1, -each, 0], [0, 0, 1, 0], [1, 1, -share, share]],
+            np.float32,
+        )
+        self._screen_bounds = np.array(
+            [[0], [0], [sine_power(min_level_dbm0) * n], [0]], np.float32
+        )
+        # Full test, on (row and column power, both after undoing the frequency error,
+        # both levels over four windows likewise, energy, dial tone power): each tone at
+        # least the least level; twist, the row level times the first, and the column level
+        # times the second, must reach the other; the two tones hold `energy_ratio` of the
+        # energy once dial tone is left out.
+        normal, reverse = 10.0 ** (normal_twist_db / 10.0), 10.0 ** (reverse_twist_db / 10.0)
+        self._full_tests = np.array(
+            [
+                [1, 0, 0, 0, 0, 0, 0, 0],
+                [0, 1, 0, 0, 0, 0, 0, 0],
+                [0, 0, 0, 0, normal, -1, 0, 0],
+                [0, 0, 0, 0, -1, reverse, 0, 0],
+                [0, 0, 1, 1, 0, 0, -ratio, energy_ratio],
+            ],
+            np.float32,
+        )
+        min_power = sine_power(min_level_dbm0) * n * n / 2.0
+        self._full_bounds = np.array([[min_power], [min_power], [0], [0], [0]], np.float32)
         # Overtone ratios, each widened by 0.5 % either way: a ratio that falls between
         # the edges of an interval (an odd number of edges below it) is too close.
         self._overtone_edges = np.sort(
@@ -445,17 +465,16 @@ class DtmfReceiver:
         marks: Marks = [None] * count
         if maybe.size == 0:
             return marks
-        rows = flat[maybe]
-        energy = np.einsum("ij,ij->i", rows, rows)
-        tops = top[:, maybe]
-        # Dial tone under the digits takes a share of the energy: leave it out.
+        # The linear tests on (row tone, column tone, energy, dial tone energy): dial tone
+        # under the digits takes a share of the energy, which is left out.
+        figures = np.empty((4, maybe.size), np.float32)
+        top.take(maybe, axis=1, out=figures[:2])
+        rows = flat.take(maybe, axis=0)
+        np.einsum("ij,ij->i", rows, rows, out=figures[2])
         dial = rows @ self._dial_basis
-        rest = energy - np.einsum("ij,ij->i", dial, dial)
-        ok = (np.minimum(tops[0], tops[1]) >= self._screen_each * energy) & (
-            energy >= self._min_energy
-        )
-        ok &= tops[0] + tops[1] >= self._screen_share * rest
-        found = maybe[ok]
+        np.einsum("ij,ij->i", dial, dial, out=figures[3])
+        ok = (self._screen_tests @ figures >= self._screen_bounds).all(axis=0)
+        found = maybe.compress(ok)
         if found.size == 0:
             return marks
         mark = np.zeros((nch, count), bool)
@@ -501,21 +520,25 @@ class DtmfReceiver:
         z = np.ascontiguousarray(spec.view(np.complex64).T).reshape(self._nf, 7, m)
         power = np.abs(z)
         np.square(power, out=power)
+        # The figures of the linear tests, each (evaluation, pair): row and column tone
+        # power, the same after undoing the frequency error, their levels over the last
+        # four windows likewise, the energy, the dial tone power.
+        figures = np.empty((8, 4, m), np.float32)
         now_rows = rows[3:].reshape(4 * m, n)
-        energy = np.einsum("ij,ij->i", now_rows, now_rows).reshape(4, m)
+        np.einsum("ij,ij->i", now_rows, now_rows, out=figures[6].reshape(4 * m))
+        power[8:, 3:].sum(axis=0, out=figures[7])
 
         # Checks, each (evaluation, pair); an evaluation hits when all hold.
-        checks = np.empty((9, 4, m), bool)
+        checks = np.empty((10, 4, m), bool)
         tones = power[:8, 3:].reshape(2, 4, 4, m)  # group, tone, evaluation, pair
-        top = tones.max(axis=1)
-        np.greater_equal(top, self._min_power, out=checks[0:2])
+        top = tones.max(axis=1, out=figures[0:2])
         near = tones >= top[:, None] * self._near
-        np.equal(near.sum(axis=(0, 1)), 2, out=checks[2])
-        checks[3] = True
+        np.equal(near.sum(axis=(0, 1)), 2, out=checks[5])
+        checks[6] = True
         if early is not True:
-            checks[3, :2] = early  # an array, or False
+            checks[6, :2] = early  # an array, or False
         if last_fine is not None:
-            checks[3] &= 4 * np.asarray(periods) + np.arange(4)[:, None] <= last_fine
+            checks[6] &= 4 * np.asarray(periods) + np.arange(4)[:, None] <= last_fine
 
         # The other tone of the pair leaks into each detector a little and beats with it,
         # so a single window misjudges both level and phase by up to a dB and a few Hz.
@@ -530,22 +553,19 @@ class DtmfReceiver:
         turn = (zs[:, 1:] * zs[:, :-1].conj()).sum(axis=1)
         angle = np.arctan2(turn.imag, turn.real)  # phase error per hop, radians
         error = np.abs(angle)
-        np.less_equal(error, self._tolerance[tone], out=checks[4:6])
+        np.less_equal(error, self._tolerance[tone], out=checks[7:9])
         # A musical note and its overtones stand in simple ratios; a DTMF pair, even with
         # both tones 1.5 % off, stays more than 1 % away from these.
         f = self._nominal[tone] + angle * self._hz_per_radian
         below = self._overtone_edges.searchsorted(f[1] / f[0])
-        np.equal(below & 1, 0, out=checks[6])
+        np.equal(below & 1, 0, out=checks[9])
         # Undo what the window's response costs a tone that is off its nominal frequency,
         # so that a tone 1.5 % off weighs as much as a true one in the ratio and twist.
         lift = self._inverse_gain[(error * self._gain_step).astype(np.intp)]
-        level = power.ravel()[at].sum(axis=1) * lift
-        twisted = level * self._twist >= level[::-1]
-        np.logical_and(twisted[0], twisted[1], out=checks[7])
-        # Energy share, dial tone left out.
-        share = energy * self._ratio - power[8:, 3:].sum(axis=0) * self._dial_ratio
-        top *= lift
-        np.greater_equal(top[0] + top[1], share, out=checks[8])
+        np.multiply(top, lift, out=figures[2:4])
+        np.multiply(power.ravel()[at].sum(axis=1), lift, out=figures[4:6])
+        tested = self._full_tests @ figures.reshape(8, 4 * m)
+        np.greater_equal(tested, self._full_bounds, out=checks[:5].reshape(5, 4 * m))
 
         p, e = np.logical_and.reduce(checks, axis=0).T.nonzero()
         if p.size == 0:
