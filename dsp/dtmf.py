@@ -204,6 +204,7 @@ class DtmfReceiver:
         self._screen_basis = np.hstack([cos[:, :8], sin[:, :8]]).astype(np.float32)
         dial = np.sqrt(2.0 / n) * np.hstack([cos[:, 8:], sin[:, 8:]])
         self._dial_basis = dial.astype(np.float32)
+        self._dial_ones = np.ones(dial.shape[1], np.float32)
         # Judging: cosine and sine of each frequency side by side, so that the product
         # reads as one complex64 spectrum per window.
         self._fine_basis = np.stack([cos, sin], axis=2).reshape(n, 2 * nf).astype(np.float32)
@@ -474,7 +475,7 @@ class DtmfReceiver:
         rows = flat.take(maybe, axis=0)
         np.matmul(np.square(rows), self._ones, out=figures[2])
         dial = rows @ self._dial_basis
-        np.einsum("ij,ij->i", dial, dial, out=figures[3])
+        np.matmul(np.square(dial), self._dial_ones, out=figures[3])
         ok = (self._screen_tests @ figures >= self._screen_bounds).all(axis=0)
         found = maybe.compress(ok)
         if found.size == 0:
