@@ -574,9 +574,8 @@ class DtmfReceiver:
         if p.size == 0:
             return []
         digit = (best[0] * 4 + best[1])[e, p]
-        if not isinstance(periods, list):
-            periods = periods.tolist()
-        return self._debounce(ci.tolist(), periods, p.tolist(), e.tolist(), digit.tolist())
+        period_list = periods if isinstance(periods, list) else periods.tolist()
+        return self._debounce(ci.tolist(), period_list, p.tolist(), e.tolist(), digit.tolist())
 
     def _pairs(
         self,
