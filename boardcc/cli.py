@@ -319,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mon.set_defaults(run=_monitor)
     _flow_parser(sub)
+    from boardcc.recording.cli import add_commands as add_recordings
+
+    add_recordings(sub)
     return parser
 
 

@@ -95,6 +95,10 @@ def run(options: RunOptions) -> int:
     with board, store, logs:
         clock = VirtualClock() if options.virtual else RealtimeClock()
         engine = Engine(site, board, clock, store=store)
+        from boardcc.recording.index import RecordingIndex
+        from boardcc.recording.recorder import Recorder
+
+        recorder = Recorder(engine, site.recording, RecordingIndex(store.engine))
         counters = Counters()
         engine.subscribe(counters)
         if options.site is None:
@@ -112,6 +116,7 @@ def run(options: RunOptions) -> int:
             if api is not None:
                 api.stop()
             engine.shutdown()
+            recorder.close()
         _summary(engine, counters, store)
     return 0
 

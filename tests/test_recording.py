@@ -316,3 +316,29 @@ def test_a_killed_engine_leaves_the_recording_readable_to_the_last_second(
     assert after.status == "recovered"
     assert after.duration_s == pytest.approx(audio.duration, abs=0.1)
     assert json.dumps(after.json())  # the entry is whole
+
+
+def test_the_recordings_command_finds_exports_and_purges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from boardcc.cli import main
+
+    (rec,), _ = recorded(tmp_path, all=True)
+    db = ["--database", f"sqlite:///{tmp_path / 'cc.db'}"]
+    assert main(["recordings", "find", *db, "--number", "138*", "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["recording_id"] == rec.recording_id
+    assert main(["recordings", "find", *db, "--station", "8002"]) == 0
+    assert rec.recording_id[:8] not in capsys.readouterr().out
+    assert main(["recordings", "find", *db, "--agent", "8001", "--since", "2026-01-05"]) == 0
+    assert main(["recordings", "export", str(tmp_path / "out"), *db, "--group", "agents"]) == 0
+    assert "1 of 1 recordings exported" in capsys.readouterr().out
+    assert main(["recordings", "purge", *db, "--days", "30", "--dry-run"]) == 0
+    assert "1 recordings older than 30 days" in capsys.readouterr().out
+    assert Path(rec.path).exists()
+    assert main(["recordings", "purge", *db, "--days", "30"]) == 0
+    assert not Path(rec.path).exists()
+    assert main(["recordings", "purge", *db]) == 2
+    assert "no retention" in capsys.readouterr().err
+    assert main(["recordings", "find", *db, "--since", "monday"]) == 2
+    assert "not a date" in capsys.readouterr().err
