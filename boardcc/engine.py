@@ -76,6 +76,7 @@ from boardcc.media import Mixer
 
 if TYPE_CHECKING:
     from boardcc.recording.recorder import Recorder
+    from boardcc.voicemail.service import Voicemail
 
 log = logging.getLogger("boardcc.engine")
 
@@ -220,6 +221,9 @@ class Engine:
         self.errors = 0
         self.tick_seconds: list[float] = []
         self.recorder: Recorder | None = None  # boardcc.recording attaches itself
+        self.voicemail: Voicemail | None = None  # so does boardcc.voicemail
+        # Feature codes dialled on a desk phone: handler(channel, number, at) -> taken
+        self.feature_handlers: list[Callable[[int, str, int], bool]] = []
         self.ivr = IvrHost.for_engine(self)
 
     def _need(self, channel: int, kind: ChannelKind, what: str) -> None:
@@ -390,6 +394,10 @@ class Engine:
             call = self.call_of.get(ch)
             if call is not None:
                 self.ivr.timer(call, event.name, event.at)
+            return
+        if isinstance(event, ev.Timeout) and event.name.startswith("vm:"):
+            if self.voicemail is not None:
+                self.voicemail.timer(ch, event.name, event.at)
             return
         before = machine.state
         if log.isEnabledFor(logging.DEBUG):
@@ -648,6 +656,14 @@ class Engine:
             if kind == "ivr_resume":  # a transfer from the flow found nobody: back to it
                 self.ivr.transfer_failed(call, str(value), at)
                 return
+            if kind == "voicemail":
+                try:
+                    if self.voicemail is None:
+                        raise ValueError("voicemail is not running / 语音信箱未启用")
+                    self.voicemail.deposit(call.trunk, str(value))
+                    return
+                except ValueError as exc:
+                    log.info("%s", exc, extra=self._extra(call.trunk, "voicemail"))
         # Nothing left to try.
         rang = bool(call.stations)
         self._end(
@@ -680,6 +696,13 @@ class Engine:
         call = self.call_of.get(ch)
         if call is not None and call.trunk == ch and call.ivr is not None:
             self.ivr.digit(call, data["digit"], at)
+            return
+        if self.voicemail is not None:
+            self.voicemail.digit(ch, data["digit"])
+
+    def _on_off_hook(self, ch: int, data: dict[str, str], at: int) -> None:
+        if self.voicemail is not None:  # stutter dial tone: messages waiting
+            self.voicemail.off_hook(ch)
 
     def _on_abandoned(self, ch: int, data: dict[str, str], at: int) -> None:
         call = self.call_of.get(ch)
@@ -796,6 +819,8 @@ class Engine:
         if isinstance(machine, TrunkMachine):
             return  # our digits went out; the answer is awaited
         number = data.get("number", "")
+        if any(handler(ch, number, at) for handler in self.feature_handlers):
+            return
         if not number:  # lifted and left without dialling: busy tone, no call to record
             self.feed(ch, ev.Refuse(at))
             return

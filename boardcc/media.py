@@ -166,6 +166,10 @@ class Mixer:
         if name == "howler" and all(t.name != "howler" for t in self.plan.tones):
             freqs, cadence, level = HOWLER
             return cadenced(freqs, cadence, sum(cadence), fs=self.fs, level_dbm0=level)
+        if name == "stutter" and all(t.name != "stutter" for t in self.plan.tones):
+            # Messages waiting: the plan's dial tone, broken 100 ms on and off.
+            dial = self.plan.tone("dial")
+            return cadenced(dial.freqs, (100, 100), 200, fs=self.fs, level_dbm0=TONE_LEVEL_DBM0)
         tone = self.plan.tone(name)
         period = sum(tone.cadence_ms) if tone.cadence_ms else 1000.0
         return cadenced(tone.freqs, tone.cadence_ms, period, fs=self.fs, level_dbm0=TONE_LEVEL_DBM0)

@@ -460,7 +460,8 @@ def site_context(config: Any, engine: Any = None) -> Context:
         stations={st.extension for st in config.stations},
         acd=hasattr(engine, "enqueue"),
         queues={str(getattr(q, "name", q)) for q in raw},
-        voicemail=getattr(engine, "voicemail", None) is not None,
+        # The hook is there from the start; boardcc.voicemail attaches to it after.
+        voicemail=hasattr(engine, "voicemail"),
         boxes={b.box for b in settings.boxes} if settings is not None else None,
         functions=FUNCTIONS,
     )

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from boardcc.store.cdrs import StoreError
 from boardcc.store.recording_models import PartyRow, RecordingRow
 
-__all__ = ["PARTY_ROLES", "Recording", "RecordingIndex"]
+__all__ = ["PARTY_ROLES", "Recording", "RecordingIndex", "length_on_disk"]
 
 _log = logging.getLogger("boardcc.recording")
 
@@ -57,6 +57,7 @@ class Recording:
     status: str = "recording"
     error: str = ""
     parties: set[tuple[str, str]] = field(default_factory=set)  # (role, name)
+    indexed: bool = True  # False: a voicemail message, which has a table of its own
 
     def names(self, role: str) -> list[str]:
         return sorted(n for r, n in self.parties if r == role)
@@ -156,7 +157,7 @@ class RecordingIndex:
                     select(RecordingRow).where(RecordingRow.status == "recording")
                 ).all()
                 for row in rows:
-                    seconds, size = _length_on_disk(Path(row.path))
+                    seconds, size = length_on_disk(Path(row.path))
                     row.duration_s = seconds
                     row.size = size
                     row.ended = row.started + dt.timedelta(seconds=seconds)
@@ -380,7 +381,7 @@ def _recording(row: RecordingRow, parties: set[tuple[str, str]]) -> Recording:
     )
 
 
-def _length_on_disk(path: Path) -> tuple[float, int]:
+def length_on_disk(path: Path) -> tuple[float, int]:
     """Seconds and bytes of a recording file as a reader sees it (0 if it is unreadable)."""
     try:
         size = path.stat().st_size

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,8 +142,19 @@ class Recorder:
         )
         return rec.recording_id
 
-    def stop(self, recording_id: str) -> None:
-        """End a recording (its call goes on)."""
+    def capture(self, channel: int, path: Path, codec: str) -> str:
+        """Record what `channel` receives, mono, into `path`, outside the index (voicemail
+        messages and greetings); ends with `stop`. Returns the recording id."""
+        rec = self._new("capture", False)
+        rec.path, rec.codec, rec.indexed = str(path), codec, False
+        self.active[rec.recording_id] = _Active(rec, channel, channel)
+        self._rebuild()
+        self.writer.open(_copy(rec))
+        return rec.recording_id
+
+    def stop(self, recording_id: str, then: Callable[[Recording], None] | None = None) -> None:
+        """End a recording (its call goes on); `then(rec)` runs on the writer thread once
+        the file is complete."""
         active = self.active.pop(recording_id, None)
         if active is None:
             raise ValueError(f"no recording {recording_id} in progress / 没有进行中的录音")
@@ -153,8 +165,9 @@ class Recorder:
             self.of_tap.pop(tap, None)
         rec.ended = self.engine.wall()
         self._rebuild()
-        self.writer.close_recording(_copy(rec))
-        self.engine._publish({"type": "recording", "event": "end", **_brief(rec)})
+        self.writer.close_recording(_copy(rec), then)
+        if rec.indexed:
+            self.engine._publish({"type": "recording", "event": "end", **_brief(rec)})
 
     def close(self, timeout: float = 10.0) -> None:
         """End every recording and stop the writer (the engine is stopping)."""

@@ -94,9 +94,12 @@ class RecordingWriter:
         ``(2, samples)``. The block is the writer's from now on."""
         self._put("audio", (ids, block))
 
-    def close_recording(self, rec: Recording) -> None:
-        """Finish `rec` (its `ended` and parties are final)."""
-        self._put("close", rec)
+    def close_recording(
+        self, rec: Recording, then: Callable[[Recording], None] | None = None
+    ) -> None:
+        """Finish `rec` (its `ended` and parties are final); `then(rec)` runs on the writer
+        thread once the file is complete, with its final length and size."""
+        self._put("close", (rec, then))
 
     def _put(self, what: str, item: Any) -> None:
         with self._lock:
@@ -136,7 +139,10 @@ class RecordingWriter:
                     if what == "open":
                         self._open(item)
                     elif what == "close":
-                        self._close(item)
+                        rec, then = item
+                        self._close(rec)
+                        if then is not None:
+                            then(rec)
                     elif what == "stop":
                         for rid in list(self._files):
                             self._close(self._files[rid].rec)
@@ -229,7 +235,7 @@ class RecordingWriter:
         self._index("closed", rec)
 
     def _index(self, how: str, rec: Recording) -> None:
-        if self.index is None:
+        if self.index is None or not rec.indexed:
             return
         try:
             getattr(self.index, how)(rec)

@@ -1,0 +1,239 @@
+"""Voicemail end to end on the simulated board: a caller leaves a message, the agent's phone
+shows it (FSK message waiting, stutter dial tone), the agent hears and deletes it by phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from boardcc.cdr import Disposition
+from boardcc.config import load_site
+from boardcc.drivers.sim import HangUp, LiftHandset, Pause, Press, SimBoard, Speak
+from boardcc.dsp import decode_caller_id, read_audio, write_audio
+from boardcc.engine import Engine
+from boardcc.recording.recorder import Recorder
+from boardcc.store import CdrStore, make_engine
+from boardcc.voicemail.service import Voicemail
+from boardcc.voicemail.store import VoicemailStore, check_pin, hash_pin
+
+FS = 8000
+START = dt.datetime(2026, 1, 5, 10, 0, 0, tzinfo=dt.UTC)
+
+
+def tone(hz: float, seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * FS)) / FS
+    return np.rint(5000 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+
+
+def peak_hz(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x.astype(float) * np.hanning(x.size)))
+    return float(np.fft.rfftfreq(x.size, 1 / FS)[np.argmax(spec)])
+
+
+class Rig:
+    def __init__(self, tmp: Path, **voicemail: Any) -> None:
+        prompts = {}
+        for name, hz in (("vm_unavailable", 500), ("vm_review", 550), ("vm_saved", 600)):
+            write_audio(tmp / f"{name}.wav", tone(hz, 0.6))
+            prompts[name] = str(tmp / f"{name}.wav")
+        self.config = load_site(
+            {
+                "trunk_groups": [{"name": "g", "channels": "0", "access_number": "400800888"}],
+                "stations": [
+                    {"channel": 1, "extension": "8001", "group": "agents"},
+                    {"channel": 2, "extension": "8002", "group": "agents"},
+                ],
+                "inbound": [{"name": "r", "steps": [{"voicemail": "8001"}]}],
+                "outbound": [{"station_group": "agents", "trunk_group": "g"}],
+                "prompts": prompts,
+                "recording": {"folder": str(tmp / "rec")},
+                "voicemail": {
+                    "folder": str(tmp / "vm"),
+                    "boxes": [{"box": "8001", "notify": ["8001"]}],
+                    **voicemail,
+                },
+            }
+        )
+        self.store = CdrStore(tmp / "cc.db")
+        self.store.start()
+        self.board = SimBoard(trunks=1, stations=2, seed=4)
+        self.engine = Engine(self.config, self.board, store=self.store, start_time=START)
+        self.recorder = Recorder(self.engine, self.config.recording)
+        self.voicemail = Voicemail(self.engine, self.config.voicemail, self.store.engine)
+        self.sent: list[np.ndarray] = []
+        write = self.board.write
+
+        def spy(tx: np.ndarray) -> None:  # what the engine sent the on-hook phone
+            self.sent.append(tx[1].copy())
+            write(tx)
+
+        self.board.write = spy  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        self.voicemail.close()
+        self.recorder.close()
+        self.store.close()
+        self.board.close()
+
+
+def leave_message(rig: Rig, talk_s: float = 3.0) -> None:
+    # The greeting (0.6 s) and the beep (0.4 s), then the message, # and 1 to keep it.
+    rig.board.incoming_call(
+        0,
+        at=0.2,
+        caller_id={"number": "13812345678"},
+        script=[Pause(1.2), Speak(tone=700, seconds=talk_s), Press("#"), Pause(0.3), Press("1")],
+    )
+    rig.engine.run_for(12.0)
+
+
+def test_a_caller_leaves_a_message_and_the_agents_phone_shows_it(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    leave_message(rig)
+    vm = rig.voicemail
+    (m,) = vm.store.listing("8001")
+    assert (m.folder, m.caller) == ("new", "13812345678")
+    assert m.duration_s == pytest.approx(3.0, abs=0.35)
+    audio = read_audio(m.path)
+    assert peak_hz(audio.samples[0, 800:16000]) == pytest.approx(700, abs=3)
+    assert rig.store.flush(5)
+    (cdr,) = rig.store.find()
+    assert cdr.disposition is Disposition.ANSWERED and cdr.route.endswith("voicemail 8001")
+    # FSK message waiting went to the on-hook phone.
+    sent = np.concatenate(rig.sent)
+    (mwi,) = decode_caller_id(sent)
+    assert mwi.message_waiting is True
+    # Lifted, the phone hears stutter dial tone: the dial tone broken every 100 ms.
+    rig.board.phone(1).run([LiftHandset(), Pause(1.0), HangUp()])
+    rig.engine.run_for(0.5)
+    heard = rig.board.heard(1)[-3200:].astype(float)
+    frames = (heard.reshape(-1, 80) ** 2).mean(axis=1)
+    on = frames > frames.max() / 10
+    assert 0.35 < on.mean() < 0.65 and peak_hz(heard) == pytest.approx(450, abs=10)
+    rig.engine.run_for(1.0)
+    # In the database too, for the API and the next start.
+    vm.store.flush()
+    again = VoicemailStore(make_engine(tmp_path / "cc.db"))
+    again.load(1.0)
+    assert [x.message_id for x in again.listing("8001")] == [m.message_id]
+    rig.close()
+
+
+def test_review_and_re_record_then_the_agent_hears_and_deletes_it_by_phone(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path)
+    vm = rig.voicemail
+    rig.board.incoming_call(
+        0,
+        at=0.2,
+        caller_id={"number": "13812345678"},
+        # A first try at 900 Hz, listened to (2), then recorded again (3) at 700 Hz.
+        script=[
+            Pause(1.2),
+            Speak(tone=900, seconds=1.5),
+            Press("#"),
+            Pause(0.3),
+            Press("2"),
+            Pause(2.5),
+            Press("3"),
+            Pause(0.6),
+            Speak(tone=700, seconds=2.0),
+            Press("#"),
+            Pause(0.3),
+            Press("1"),
+        ],
+    )
+    rig.engine.run_for(20.0)
+    (m,) = vm.store.listing("8001")
+    assert peak_hz(read_audio(m.path).samples[0, 800:12000]) == pytest.approx(700, abs=3)
+    # The caller heard the first try played back.
+    caller = rig.board.heard(0)
+    assert any(
+        abs(peak_hz(caller[i : i + 4000]) - 900) < 5 for i in range(0, caller.size - 4000, 800)
+    )
+    assert len(list((tmp_path / "vm").rglob("*.wav"))) == 1  # the first try is gone
+    # No PIN yet: the menu is refused (busy tone).
+    rig.board.phone(1).run([LiftHandset(), Press("*"), Press("6"), Press("#"), Pause(2.0)])
+    rig.engine.run_for(3.0)
+    assert 1 not in vm.sessions
+    rig.board.phone(1).run([HangUp()])
+    rig.engine.run_for(1.0)
+    vm.set_pin("8001", "2468")
+    keys = [Press(k) for k in "*6#"] + [Pause(0.5)] + [Press(k) for k in "1357#"]
+    keys += [Pause(0.3)] + [Press(k) for k in "2468#"] + [Pause(0.3), Press("1"), Pause(3.0)]
+    rig.board.phone(1).run([LiftHandset(), *keys, Press("7"), Pause(1.0), HangUp()])
+    start = rig.board.now
+    rig.engine.run_for(14.0)
+    heard = rig.board.heard(1, start / FS)
+    assert any(
+        abs(peak_hz(heard[i : i + 4000]) - 700) < 5 for i in range(0, heard.size - 4000, 800)
+    )
+    assert vm.store.listing("8001") == []
+    vm.store.flush()
+    assert not Path(m.path).exists()
+    # The lamp went off when the phone was back on hook.
+    assert rig.voicemail.lamp[1] is False
+    rig.close()
+
+
+def test_a_caller_who_hangs_up_while_speaking_leaves_the_message(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.board.incoming_call(
+        0,
+        at=0.2,
+        caller_id={"number": "13900001111"},
+        script=[Pause(1.2), Speak(tone=700, seconds=2.0), HangUp()],
+    )
+    rig.engine.run_for(12.0)
+    (m,) = rig.voicemail.store.listing("8001")
+    assert m.caller == "13900001111" and m.duration_s >= 2.0
+    rig.close()
+
+
+def test_length_limit_and_full_box(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, max_message_s=2.0, max_messages=1)
+    leave_message(rig, talk_s=5.0)
+    (m,) = rig.voicemail.store.listing("8001")
+    assert m.duration_s == pytest.approx(2.0, abs=0.05)
+    # The box is full: the rule's voicemail step is refused and the call hung up.
+    rig.board.incoming_call(0, caller_id="13700000000", script=[Pause(20.0)])
+    rig.engine.run_for(12.0)
+    assert len(rig.voicemail.store.listing("8001")) == 1
+    rig.store.flush(5)
+    second = rig.store.find(number="13700000000")[0]
+    assert second.disposition is Disposition.REJECTED and second.answered is None
+    rig.close()
+
+
+def test_the_api_lists_saves_calls_back_and_deletes(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    leave_message(rig)
+    vm = rig.voicemail
+    (listed,) = vm.messages("8001")
+    mid = str(listed["message_id"])
+    vm.save(mid)
+    assert vm.store.listing("8001")[0].folder == "old"
+    call_id = vm.call_back(mid, "8002")
+    assert rig.engine.calls[call_id].cdr.called == "13812345678"
+    with pytest.raises(ValueError, match="no voicemail box"):
+        vm.messages("9999")
+    vm.delete(mid)
+    assert vm.messages("8001") == []
+    with pytest.raises(ValueError, match="no voicemail message"):
+        vm.delete(mid)
+    rig.close()
+
+
+def test_pins_are_hashed_and_checked() -> None:
+    stored = hash_pin("2468")
+    assert "2468" not in stored and stored.startswith("pbkdf2$")
+    assert check_pin("2468", stored) and not check_pin("2469", stored)
+    assert not check_pin("2468", "") and not check_pin("2468", "pbkdf2$x$y$z")
+    assert hash_pin("2468") != stored  # salted
+    with pytest.raises(ValueError, match="4 to 12 digits"):
+        hash_pin("12")
