@@ -146,12 +146,53 @@ def _snapshot(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     return {"version": VERSION, "seq": server.bridge.seq, **server.engine.snapshot()}
 
 
+def _record_start(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+    return {"recording_id": server.engine.record(args["channel"])}
+
+
+def _record_stop(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+    server.engine.stop_recording(args["channel"])
+    return {}
+
+
+def _voicemail(server: ApiServer) -> Any:
+    if server.engine.voicemail is None:
+        raise ValueError("voicemail is not running / 语音信箱未启用")
+    return server.engine.voicemail
+
+
+VOICEMAIL_COMMANDS: dict[str, _Command] = {
+    "voicemail_messages": _Command(
+        {"box": (str,)}, lambda s, a: {"messages": _voicemail(s).messages(a["box"])}
+    ),
+    "voicemail_delete": _Command(
+        {"message_id": (str,)}, lambda s, a: _voicemail(s).delete(a["message_id"]) or {}
+    ),
+    "voicemail_save": _Command(
+        {"message_id": (str,)}, lambda s, a: _voicemail(s).save(a["message_id"]) or {}
+    ),
+    "voicemail_call_back": _Command(
+        {"message_id": (str,), "station": (str,)},
+        lambda s, a: {"call_id": _voicemail(s).call_back(a["message_id"], a["station"])},
+    ),
+    "voicemail_play": _Command(
+        {"message_id": (str,), "channel": (int,)},
+        lambda s, a: _voicemail(s).play(a["message_id"], a["channel"]) or {},
+    ),
+    "voicemail_pin": _Command(
+        {"box": (str,), "pin": (str,)}, lambda s, a: _voicemail(s).set_pin(a["box"], a["pin"]) or {}
+    ),
+}
+
 COMMANDS: dict[str, _Command] = {
     "dial": _Command({"station": (str, int), "number": (str,)}, _dial),
     "hang_up": _Command({"channel": (int,)}, _hang_up),
     "snapshot": _Command({}, _snapshot),
     "monitor_port": _Command({"channel": (int,)}, _monitor_port),
     "monitor_port_off": _Command({}, _monitor_port_off),
+    "record_start": _Command({"channel": (int,)}, _record_start),
+    "record_stop": _Command({"channel": (int,)}, _record_stop),
+    **VOICEMAIL_COMMANDS,
 }
 
 #: Commands of the protocol that the engine cannot carry out yet, and why.

@@ -906,6 +906,25 @@ class Engine:
             except Exception as exc:  # the caller gets it
                 future.set_exception(exc)
 
+    def record(self, channel: int) -> str:
+        """Start recording the call on `channel` by hand (an API command); returns the
+        recording id (the call's, if it is recorded already)."""
+        call = self.call_of.get(channel)
+        if call is None:
+            raise ValueError(f"no call on channel {channel} / 通道 {channel} 没有呼叫")
+        if self.recorder is None:
+            raise ValueError("recording is not running / 录音未启用")
+        return self.recorder.record_call(call, manual=True)
+
+    def stop_recording(self, channel: int) -> None:
+        """Stop the recording of the call on `channel` (an API command)."""
+        call = self.call_of.get(channel)
+        rid = self.recorder.of_call.get(call.cdr.call_id) if call and self.recorder else None
+        if rid is None:
+            raise ValueError(f"no recording on channel {channel} / 通道 {channel} 没有录音")
+        assert self.recorder is not None
+        self.recorder.stop(rid)
+
     def play_music(self, channel: int, name: str = "default") -> None:
         """Music on hold of class `name` on `channel` until its source changes (hold,
         queues: docs/recording.md)."""

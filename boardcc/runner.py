@@ -97,8 +97,10 @@ def run(options: RunOptions) -> int:
         engine = Engine(site, board, clock, store=store)
         from boardcc.recording.index import RecordingIndex
         from boardcc.recording.recorder import Recorder
+        from boardcc.voicemail.service import Voicemail
 
         recorder = Recorder(engine, site.recording, RecordingIndex(store.engine))
+        voicemail = Voicemail(engine, site.voicemail, store.engine)
         counters = Counters()
         engine.subscribe(counters)
         if options.site is None:
@@ -117,6 +119,7 @@ def run(options: RunOptions) -> int:
                 api.stop()
             engine.shutdown()
             recorder.close()
+            voicemail.close()
         _summary(engine, counters, store)
     return 0
 

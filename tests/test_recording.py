@@ -24,7 +24,7 @@ import pytest
 
 from boardcc.config import load_site
 from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
-from boardcc.dsp import read_audio
+from boardcc.dsp import detect_tones, read_audio
 from boardcc.engine import Engine
 from boardcc.recording.index import Recording, RecordingIndex
 from boardcc.recording.recorder import Recorder
@@ -342,3 +342,55 @@ def test_the_recordings_command_finds_exports_and_purges(
     assert "no retention" in capsys.readouterr().err
     assert main(["recordings", "find", *db, "--since", "monday"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+class CardSink:
+    """Stands in for the sound card (the boundary we cannot reach here): pulls like PyAudio."""
+
+    def __init__(self) -> None:
+        self.pulled: list[bytes] = []
+
+    def start(self, fs: int, frames: int, pull: Any) -> None:
+        self.pull, self.frames = pull, frames
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def drain(self, done: Any) -> np.ndarray:
+        while not done(0):
+            self.pulled.append(self.pull(self.frames))
+        return np.frombuffer(b"".join(self.pulled), np.int16)
+
+
+def test_a_recording_plays_on_the_pc_and_on_a_permitted_desk_phone(tmp_path: Path) -> None:
+    from boardcc.drivers.sim import LiftHandset, Press
+    from boardcc.recording.playback import FilePlayer
+
+    rig = Rig(tmp_path, site(tmp_path, all=True, playback_extensions=["8001"]))
+    rig.call()
+    rig.engine.run_for(14.0)
+    (rec,) = rig.index.find()
+    card = CardSink()
+    player = FilePlayer(rec.path, sink=card)
+    played = card.drain(player.wait)
+    player.close()
+    assert card.stopped
+    mixed = read_audio(rec.path).samples.astype(np.int32).sum(axis=0)
+    assert np.array_equal(played[: mixed.size], np.clip(mixed, -32768, 32767))
+    # The agent dials *5# on the phone and hears the latest call: caller and agent mixed.
+    rig.board.phone(2).run([LiftHandset(), *(Press(k) for k in "*5#"), Pause(6.0), HangUp()])
+    start = rig.board.now
+    rig.engine.run_for(8.0)
+    heard = rig.board.heard(2, start / FS)
+    spec = np.abs(np.fft.rfft(heard.astype(float)))
+    freqs = np.fft.rfftfreq(heard.size, 1 / FS)
+    assert sorted(freqs[np.argsort(spec)[-2:]]) == pytest.approx([700, 1300], abs=2)
+    # Station 8002 may not: busy tone, nothing played.
+    rig.board.phone(3).run([LiftHandset(), *(Press(k) for k in "*5#"), Pause(3.0), HangUp()])
+    start = rig.board.now
+    rig.engine.run_for(4.0)
+    found = detect_tones(rig.board.heard(3, start / FS))
+    assert "busy" in [t.name for t in found]
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()

@@ -237,3 +237,49 @@ def test_pins_are_hashed_and_checked() -> None:
     assert hash_pin("2468") != stored  # salted
     with pytest.raises(ValueError, match="4 to 12 digits"):
         hash_pin("12")
+
+
+def test_voicemail_and_manual_recording_through_the_api(tmp_path: Path) -> None:
+    import asyncio
+
+    from boardcc.api import ApiClient, ApiError, ApiServer
+
+    rig = Rig(tmp_path)
+    leave_message(rig)
+    engine = rig.engine
+
+    async def main() -> None:
+        async def ticking(aw: Any) -> Any:
+            task = asyncio.ensure_future(aw)
+            while not task.done():
+                await asyncio.to_thread(engine.tick)
+            return await task
+
+        async def run(command: str, **args: Any) -> dict[str, Any]:
+            return await ticking(api.command(command, **args))  # type: ignore[no-any-return]
+
+        api = ApiClient(server.url)
+        await ticking(api.open())
+        try:
+            (m,) = (await run("voicemail_messages", box="8001"))["messages"]
+            await run("voicemail_save", message_id=m["message_id"])
+            assert rig.voicemail.store.listing("8001")[0].folder == "old"
+            with pytest.raises(ApiError, match="no voicemail box"):
+                await run("voicemail_messages", box="7777")
+            await run("voicemail_pin", box="8001", pin="13579")
+            with pytest.raises(ApiError, match="4 to 12 digits"):
+                await run("voicemail_pin", box="8001", pin="1")
+            called = await run("voicemail_call_back", message_id=m["message_id"], station="8002")
+            assert engine.calls[called["call_id"]].cdr.called == "13812345678"
+            await run("hang_up", channel=2)
+            with pytest.raises(ApiError, match="no call on channel 0"):
+                await run("record_start", channel=0)
+            await run("voicemail_delete", message_id=m["message_id"])
+            assert rig.voicemail.store.listing("8001") == []
+        finally:
+            await api.close()
+
+    with ApiServer(engine, port=0) as server:
+        asyncio.run(main())
+    assert check_pin("13579", rig.voicemail.store.box("8001").pin_hash)
+    rig.close()

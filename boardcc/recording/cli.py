@@ -42,6 +42,9 @@ def add_commands(sub: Any) -> None:
         p.add_argument("--call", help="a call id")
         p.add_argument("--limit", type=int, default=1000, help="at most this many (default 1000)")
     find.add_argument("--json", action="store_true", help="one JSON object per line")
+    play = verbs.add_parser("play", help="play a recording on this PC's speaker / 在本机播放录音")
+    _where(play)
+    play.add_argument("id", help="the recording id (its first 6 characters or more)")
     purge = verbs.add_parser("purge", help="apply the retention policy / 按保留策略清理")
     _where(purge)
     purge.add_argument("--days", type=int, help="older than this many days (default: the site's)")
@@ -89,6 +92,22 @@ def _run(args: argparse.Namespace) -> int:
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot open the database {url}: {exc}") from exc
     index = RecordingIndex(engine)
+    if args.verb == "play":
+        from boardcc.drivers.errors import BoardError
+        from boardcc.dsp import AudioFileError
+        from boardcc.recording.playback import FilePlayer
+
+        rec = index.get(args.id)
+        try:
+            player = FilePlayer(rec.path)
+        except (AudioFileError, BoardError) as exc:
+            raise ValueError(str(exc)) from None
+        print(f"playing / 播放 {rec.path} ({rec.duration_s:.1f} s)")
+        try:
+            player.wait(rec.duration_s + 5.0)
+        finally:
+            player.close()
+        return 0
     if args.verb == "purge":
         days = retention.days if args.days is None else args.days
         if days <= 0:

@@ -189,8 +189,9 @@ class RecordingIndex:
         call_id: str | None = None,
         recording_id: str | None = None,
         limit: int | None = 1000,
+        newest_first: bool = False,
     ) -> list[Recording]:
-        """Recordings matching every filter given, oldest first.
+        """Recordings matching every filter given, oldest first (or newest).
 
         `number` is the caller's or the called number (``"0426*"``: a prefix); `agent`,
         `station`, `queue` and `group` match any party of that role the recording passed
@@ -237,7 +238,10 @@ class RecordingIndex:
                     PartyRow.name == name, PartyRow.role.in_(roles)
                 )
                 q = q.where(RecordingRow.recording_id.in_(parties))
-        q = q.order_by(RecordingRow.started, RecordingRow.recording_id)
+        if newest_first:
+            q = q.order_by(RecordingRow.started.desc(), RecordingRow.recording_id.desc())
+        else:
+            q = q.order_by(RecordingRow.started, RecordingRow.recording_id)
         if limit is not None:
             q = q.limit(limit)
         try:

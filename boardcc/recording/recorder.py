@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from boardcc.drivers import ChannelKind, LineEvent, OffHook, OnHook
 from boardcc.recording.index import Recording, RecordingIndex
+from boardcc.recording.playback import PhonePlayback
 from boardcc.recording.settings import RecordingSettings
 from boardcc.recording.writer import RecordingWriter
 
@@ -94,6 +95,8 @@ class Recorder:
         self._right = np.zeros(0, np.intp)
         engine.recorder = self
         engine.subscribe(self._on_event)
+        self.playback = PhonePlayback(self)
+        engine.feature_handlers.append(self.playback.feature)
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -173,6 +176,7 @@ class Recorder:
         """End every recording and stop the writer (the engine is stopping)."""
         for rid in list(self.active):
             self.stop(rid)
+        self.playback.close()
         self.writer.close(timeout)
 
     def wanted(self, call: Call) -> bool:

@@ -65,7 +65,8 @@ class RecordingSettings(_Strict):
     taps: bool = True  # record-only channels record whenever the line they tap is in use
     sync_s: float = Field(default=0.5, gt=0, le=10)  # file written and made whole this often
     retention: Retention = Retention()
-    feature_code: str = "*5"  # desk phone: *5 then the recording's number and #: listen
+    feature_code: str = "*5"  # desk phone: *5# the latest recording, *5 n# the n-th latest
+    playback_extensions: list[str] = []  # stations that may play recordings by phone
 
     @model_validator(mode="after")
     def _mono_codecs(self) -> RecordingSettings:
