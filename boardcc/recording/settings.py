@@ -109,7 +109,6 @@ class VoicemailSettings(_Strict):
     max_message_s: float = Field(default=120.0, gt=0, le=3600)
     min_message_s: float = Field(default=1.0, ge=0)
     max_messages: int = Field(default=50, ge=1)
-    silence_end_s: float = Field(default=10.0, gt=0)  # a caller silent this long is done
     feature_code: str = "*6"  # desk phone: the voicemail menu
     boxes: list[BoxSettings] = []
 
