@@ -20,7 +20,7 @@ import websockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from boardcc.api import TOO_SLOW, UNAUTHORISED, VERSION, ApiClient, ApiError, ApiServer
+from boardcc.api import COMMANDS, TOO_SLOW, UNAUTHORISED, VERSION, ApiClient, ApiError, ApiServer
 from boardcc.config import load_site
 from boardcc.drivers.sim import SimBoard, Speak
 from boardcc.engine import Engine
@@ -232,7 +232,7 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[4] == (None, "a command needs an 'id' (a string or integer)")
     assert errors[5] == (
         7,
-        "unknown command 'fly'; available: dial, hang_up, snapshot, monitor_port, monitor_port_off",
+        f"unknown command 'fly'; available: {', '.join(COMMANDS)}",
     )
     assert errors[6] == (7, "dial: missing 'number'")
     assert errors.pop(7) == (7, "hang_up: missing 'channel'")
@@ -245,9 +245,7 @@ def test_bad_messages_get_replies_and_the_connection_stays(
     assert errors[9] == (7, "channel 0 is not a station")
     assert errors[10] == (7, "no call on channel 3")
     assert "not available yet" in errors[11][1] and "issue 8" in errors[11][1]
-    assert errors[11][1].endswith(
-        "available: dial, hang_up, snapshot, monitor_port, monitor_port_off"
-    )
+    assert errors[11][1].endswith(f"available: {', '.join(COMMANDS)}")
     assert "transfer is not available yet" in errors[12][1]
     last = replies[-1]
     assert (last["id"], last["ok"], last["result"]["version"]) == ("still here", True, VERSION)
