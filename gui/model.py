@@ -118,6 +118,9 @@ class MonitorModel:
         self._agent_by_station: dict[str, str] = {}
         self._calls_by_station: dict[str, int] = {}
         self._legs_of: dict[str, set[int]] = {}  # call id -> channels in that call
+        # Calls that have ended: a leg's late state event naming one is in no call.
+        self._ended: set[str] = set()
+        self._ended_order: deque[str] = deque()
         self._talk_by_station: dict[str, float] = {}
 
     # -- time -------------------------------------------------------------------------------
@@ -310,19 +313,22 @@ class MonitorModel:
         ch.data.update(
             code=e.get("code", 0), state=e.get("state", ""), state_zh=e.get("state_zh", "")
         )
-        self._set_call(ch, e.get("call"))
+        # An idle channel is in no call, whatever the event says: the engine names the call
+        # a leg is leaving in the state event of its leaving (a ring group's other phones).
+        named = e.get("call")
+        idle = e.get("code") == 1
+        self._set_call(ch, None if idle or named in self._ended else named)
         for key in ("line_down", "hold", "fax", "enabled", "node"):
             if key in e:
                 ch.data[key] = e[key]
-        if not e.get("call"):
+        if not ch.data.get("call"):
             ch.data["node"] = ""
         if e.get("state") == "LINE_DOWN":
             ch.data["line_down"] = True
         elif ch.data.get("kind") == "trunk" and "line_down" not in e:
             ch.data["line_down"] = False
-        call = self.calls.get(e.get("call") or "")
-        ch.data["caller"] = call.get("caller", "") if call else ""
-        ch.data["called"] = call.get("called", "") if call else ""
+        record = self.calls.get(ch.data.get("call") or "", {})
+        ch.data["caller"], ch.data["called"] = record.get("caller", ""), record.get("called", "")
         self._check_line(ch)
         self._relook(self._legs(ch) | self._legs_of.get(before or "", set()))
         return f"{e.get('code')} {e.get('state')} {e.get('state_zh', '')}"
@@ -333,11 +339,15 @@ class MonitorModel:
         if e.get("event") == "end":
             self.calls.pop(call_id, None)
             self._count_call(record)
+            self._ended.add(call_id)
+            self._ended_order.append(call_id)
+            if len(self._ended_order) > 1000:
+                self._ended.discard(self._ended_order.popleft())
         else:
             self.calls[call_id] = record
-        # A trunk that starts to ring has no call yet when its state is sent: the call's
-        # legs are also named in the record.
-        legs = {e.get("trunk"), e.get("station")} - {None, ""}
+        # A trunk that starts to ring has no call yet when its state is sent (docs/api.md):
+        # the call's start names it. Every other leg learns its call from its state events.
+        legs = {e.get("trunk")} - {None, ""} if e.get("event") == "start" else set()
         touched = set()
         candidates = self._legs_of.get(call_id, set()) | {
             i for name in legs if (i := self._by_name.get(str(name))) is not None
@@ -351,6 +361,7 @@ class MonitorModel:
             if mine:
                 if e.get("event") == "end":
                     ch.data.update(caller="", called="")
+                    self._set_call(ch, None)
                 else:
                     ch.data.update(caller=e.get("caller", ""), called=e.get("called", ""))
                 touched.add(ch.index)

@@ -137,6 +137,22 @@ def test_events_change_looks_and_mark_only_those_cells_dirty() -> None:
     assert model.channels[1].data["caller"] == ""
 
 
+def test_a_phone_of_a_ring_group_that_goes_idle_leaves_the_call() -> None:
+    model = MonitorModel(Clock())
+    model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "station"), channel(2, "station")))
+    call = {"type": "call", "event": "start", "call_id": "c", "caller": "139", "trunk": "sim/0"}
+    model.apply(call)
+    for i in (1, 2):
+        model.apply({"type": "state", "channel": i, "code": 7, "state": "RINGING", "call": "c"})
+    model.apply({"type": "state", "channel": 1, "code": 8, "state": "CONNECTED", "call": "c"})
+    model.apply({"type": "state", "channel": 2, "code": 1, "state": "IDLE", "call": "c"})
+    assert (model.channels[2].data["call"], model.channels[2].data["caller"]) == (None, "")
+    assert model.channels[1].data["caller"] == "139"
+    model.apply(call | {"event": "end"})
+    model.apply({"type": "state", "channel": 1, "code": 9, "state": "WAIT_HANGUP", "call": "c"})
+    assert model.channels[1].data["call"] is None
+
+
 def test_a_station_dialling_out_hears_ring_back_once_its_trunk_has_dialled() -> None:
     model = MonitorModel(Clock())
     model.load_snapshot(snapshot(channel(0, "trunk"), channel(1, "station")))

@@ -16,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,9 +53,11 @@ def app() -> QtWidgets.QApplication:
 class Rig:
     """An engine on a simulated board, its API server, and a monitor window linked to it."""
 
-    def __init__(self, app: QtWidgets.QApplication, board: SimBoard) -> None:
+    def __init__(
+        self, app: QtWidgets.QApplication, board: SimBoard, site: dict[str, Any] = SITE
+    ) -> None:
         self.app, self.board = app, board
-        self.engine = Engine(load_site(SITE), board)
+        self.engine = Engine(load_site(site), board)
         self.server = ApiServer(self.engine, port=0).start()
         self.port = self.server.port
         self.link = EngineLink(self.server.url, max_retry_s=0.2).start()
@@ -76,9 +79,10 @@ class Rig:
                 pytest.fail(f"not seen in {seconds} s of engine time: {until}")
             self.engine.tick()
             ticks += 1
-            self.app.processEvents()
-            self.window.frame()
-            time.sleep(0.001)
+            if ticks % 5 == 0 or until():  # a frame per 100 ms of engine time, as on the clock
+                self.app.processEvents()
+                self.window.frame()
+                time.sleep(0.001)
         self.window.refresh_all()
         self.app.processEvents()
 
@@ -138,6 +142,36 @@ def test_the_grid_follows_a_call_and_details_show_its_events(rig: Rig, tmp_path:
     rig.pump(lambda: rig.look(3) is Look.IDLE and rig.look(0) is Look.IDLE)
     log = rig.window.log.table_model.rows
     assert [e.text.split()[0] for e in log if e.type == "call"] == ["start", "answer", "end"]
+
+
+@pytest.mark.slow
+def test_after_a_busy_minute_of_the_demo_the_grid_is_the_engines(
+    app: QtWidgets.QApplication, tmp_path: Path
+) -> None:
+    from boardcc.demo import DEMO_SITE, Traffic, demo_board
+
+    i18n.install(app, "en")
+    with demo_board(seed=4) as board:
+        rig = Rig(app, board, DEMO_SITE)
+        try:
+            traffic = Traffic(board, calls_per_minute=90, seed=4)
+            busy = 0
+            for _ in range(6):
+                traffic.plan_ahead(60.0)
+                start = rig.engine.ticks
+                rig.pump(lambda start=start: rig.engine.ticks - start >= 500, seconds=11)
+                busy = max(busy, sum(c.look is not Look.IDLE for c in rig.window.model.channels))
+            rig.pump(lambda: rig.window.model.seq == rig.server.bridge.seq)
+            truth = rig.engine.submit(rig.engine.snapshot)
+            rig.engine.tick()
+            shown = {c.index: (c.data["code"], c.data["call"]) for c in rig.window.model.channels}
+            assert shown == {
+                c["channel"]: (c["code"], c["call"]) for c in truth.result()["channels"]
+            }
+            assert busy >= 6
+            assert rig.window.grab().save(str(tmp_path / "busy.png"))
+        finally:
+            rig.close()
 
 
 def test_a_lost_line_and_a_board_alarm_are_shown_and_sounded(rig: Rig) -> None:
