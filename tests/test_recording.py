@@ -394,3 +394,111 @@ def test_a_recording_plays_on_the_pc_and_on_a_permitted_desk_phone(tmp_path: Pat
     rig.recorder.close()
     rig.store.close()
     rig.board.close()
+
+
+def test_the_retention_policy_runs_while_the_engine_runs(tmp_path: Path) -> None:
+    archive = tmp_path / "old"
+    spec = site(
+        tmp_path, all=True, retention={"days": 1, "action": "move", "move_to": str(archive)}
+    )
+    rig = Rig(tmp_path, spec)
+    rig.call()
+    rig.engine.run_for(14.0)
+    (rec,) = rig.index.find()
+    # Two days on: the next daily run moves the call's recording to the archive.
+    rig.engine.started_at += dt.timedelta(days=2)
+    rig.recorder._next_purge = rig.engine.now
+    rig.engine.run_for(0.1)
+    rig.recorder.jobs.submit(lambda: None).result()
+    (moved,) = rig.index.find()
+    assert Path(moved.path).parent == archive / rec.started.astimezone().strftime("%Y/%m/%d")
+    assert Path(moved.path).is_file() and not Path(rec.path).exists()
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()
+
+
+DISK_FULL_CHILD = textwrap.dedent(
+    """
+    import datetime as dt, json, subprocess, sys
+    from pathlib import Path
+    from boardcc.config import load_site
+    from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
+    from boardcc.dsp import read_audio
+    from boardcc.engine import Engine
+    from boardcc.recording.index import RecordingIndex
+    from boardcc.recording.recorder import Recorder
+    from boardcc.store import CdrStore
+
+    tmp = Path(sys.argv[1])
+    (tmp / "rec").mkdir()
+    # A disk of 160 kB for the recordings: five seconds of stereo PCM.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "none", str(tmp / "rec")],
+                   check=True)
+    config = load_site({
+        "trunk_groups": [{"name": "service", "channels": "0-1"}],
+        "stations": [{"channel": 2, "extension": "8001"}, {"channel": 3, "extension": "8002"}],
+        "inbound": [{"name": "s", "steps": [{"ring_group": {"stations": ["8001", "8002"]}}]}],
+        "recording": {"folder": str(tmp / "rec"), "all": True},
+    })
+    store = CdrStore(tmp / "cc.db")
+    store.start()
+    board = SimBoard(trunks=2, stations=2, seed=2)
+    engine = Engine(config, board, store=store,
+                    start_time=dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC))
+    alarms = []
+    engine.subscribe(lambda e: alarms.append(e["what"]) if e["type"] == "alarm" else None)
+    recorder = Recorder(engine, config.recording, RecordingIndex(store.engine))
+    board.phone(2).auto_answer(1, [Speak(tone=1300, seconds=12.0), HangUp()])
+    board.incoming_call(0, at=0.1, caller_id="13812345678", script=[Speak(tone=700, seconds=60)])
+    engine.run_for(10.0)
+    # A second call while the disk is full.
+    board.phone(3).auto_answer(1, [Speak(tone=1300, seconds=3.0), HangUp()])
+    board.incoming_call(1, caller_id="13900000000", script=[Speak(tone=700, seconds=60)])
+    engine.run_for(20.0)
+    recorder.close()
+    store.flush(5)
+    recs = RecordingIndex(store.engine).find()
+    first = recs[0]
+    print(json.dumps({
+        "cdrs": [[c.disposition.value, (c.duration_s or 0)] for c in store.find()],
+        "recs": [[r.status, r.error, r.duration_s] for r in recs],
+        "alarms": alarms,
+        "errors": engine.errors,
+        "read": read_audio(first.path).duration,
+        "idle": engine.idle(),
+    }))
+    store.close()
+    board.close()
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_reported_and_calls_go_on(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a small disk in a namespace of its own")
+    done = subprocess.run(
+        ["unshare", "-rm", sys.executable, "-c", DISK_FULL_CHILD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if "mount" in done.stderr and done.returncode != 0 and "CalledProcessError" in done.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.splitlines()[-1]}")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    # Both calls went through to the end, talked and closed as answered.
+    assert [d for d, _ in out["cdrs"]] == ["answered", "answered"]
+    assert out["cdrs"][0][1] == pytest.approx(12.0, abs=0.5)
+    assert out["errors"] == 0 and out["idle"]
+    # The first recording stopped where the disk filled up, readable to there, and said so.
+    (status, error, seconds), (status2, error2, _) = out["recs"]
+    assert status == "failed" and "disk full" in error and "磁盘已满" in error
+    assert 3.0 < seconds < 6.0
+    assert out["read"] == pytest.approx(seconds, abs=0.6)
+    # The second could not even start; it is reported too.
+    assert status2 == "failed" and "disk full" in error2
+    assert len(out["alarms"]) == 2 and all("录音失败" in a for a in out["alarms"])

@@ -317,7 +317,8 @@ class RecordingIndex:
                         )
                 else:
                     assert move_to is not None
-                    target = move_to / rec.started.strftime("%Y/%m/%d") / source.name
+                    day = rec.started.astimezone().strftime("%Y/%m/%d")
+                    target = move_to / day / source.name
                     if source.resolve() == target.resolve():
                         continue
                     target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,7 +90,6 @@ class PhonePlayback:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="boardcc-playback")
 
     def feature(self, channel: int, number: str, at: int) -> bool:
         code = self.recorder.settings.feature_code
@@ -125,7 +123,7 @@ class PhonePlayback:
             mixed = samples.astype(np.float32).sum(axis=0)
             engine.submit(lambda: self._play(channel, path, mixed))
 
-        self._worker.submit(find_and_decode)
+        self.recorder.jobs.submit(find_and_decode)
         engine.mixer.quiet(channel)
         return True
 
@@ -145,6 +143,3 @@ class PhonePlayback:
         agent = getattr(acd, "agent_at", lambda ch: None)(channel)
         may = getattr(agent, "may", None)
         return bool(may is not None and may("play_recordings"))
-
-    def close(self) -> None:
-        self._worker.shutdown(wait=True)

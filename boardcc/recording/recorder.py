@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from boardcc.recording.index import Recording, RecordingIndex
 from boardcc.recording.playback import PhonePlayback
 from boardcc.recording.settings import RecordingSettings
 from boardcc.recording.writer import RecordingWriter
+from boardcc.store.cdrs import StoreError
 
 if TYPE_CHECKING:
     from boardcc.engine import Call, Engine
@@ -43,6 +45,9 @@ if TYPE_CHECKING:
 _log = logging.getLogger("boardcc.recording")
 
 I16 = npt.NDArray[np.int16]
+
+#: Retention runs at start and then this often (engine time).
+PURGE_EVERY_S = 86_400
 
 
 @dataclass(slots=True)
@@ -95,13 +100,19 @@ class Recorder:
         self._right = np.zeros(0, np.intp)
         engine.recorder = self
         engine.subscribe(self._on_event)
+        # Searches, decoding and retention, off the tick thread.
+        self.jobs = ThreadPoolExecutor(1, thread_name_prefix="boardcc-recording-jobs")
         self.playback = PhonePlayback(self)
         engine.feature_handlers.append(self.playback.feature)
+        self._next_purge = engine.now  # retention: at start, then once a day
 
     # -- the tick ------------------------------------------------------------------------------
 
     def tick(self, rx: I16, tx: I16) -> None:
         """Hand this tick's audio of every recording to the writer (engine thread)."""
+        if self.engine.now >= self._next_purge:
+            self._next_purge = self.engine.now + PURGE_EVERY_S * self.engine.fs
+            self.jobs.submit(self.apply_retention)
         if not self._ids:
             return
         block = np.empty((len(self._ids), 2, rx.shape[1]), np.int16)
@@ -176,8 +187,27 @@ class Recorder:
         """End every recording and stop the writer (the engine is stopping)."""
         for rid in list(self.active):
             self.stop(rid)
-        self.playback.close()
+        self.jobs.shutdown(wait=True)
         self.writer.close(timeout)
+
+    def apply_retention(self) -> int:
+        """Delete or move the recordings older than the retention policy keeps them (a
+        job thread: `tick` schedules it at start and once a day). Returns how many."""
+        policy = self.settings.retention
+        if self.index is None or policy.days <= 0:
+            return 0
+        cut = recording_age(policy.days, self.engine.wall())
+        move_to = Path(policy.move_to) if policy.action == "move" else None
+        try:
+            done = self.index.purge(cut, action=policy.action, move_to=move_to)
+        except (StoreError, OSError) as exc:
+            _log.error("retention failed / 录音保留策略执行失败: %s", exc)
+            return 0
+        if done:
+            _log.info(
+                "retention: %d recordings older than %d days %sd", done, policy.days, policy.action
+            )
+        return done
 
     def wanted(self, call: Call) -> bool:
         """Whether the site's policy records `call` (queues are seen as the call joins)."""
