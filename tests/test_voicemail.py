@@ -283,3 +283,24 @@ def test_voicemail_and_manual_recording_through_the_api(tmp_path: Path) -> None:
         asyncio.run(main())
     assert check_pin("13579", rig.voicemail.store.box("8001").pin_hash)
     rig.close()
+
+
+def test_the_owner_records_a_greeting_by_phone_and_callers_hear_it(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    vm = rig.voicemail
+    vm.set_pin("8001", "2468")
+    keys = [Press(k) for k in "*6#"] + [Pause(0.3)] + [Press(k) for k in "2468#"]
+    keys += [Pause(0.3), Press("2"), Pause(0.8), Speak(tone=900, seconds=1.5), Press("#")]
+    rig.board.phone(1).run([LiftHandset(), *keys, Pause(1.0), HangUp()])
+    rig.engine.run_for(12.0)
+    greeting = vm.store.box("8001").greeting_unavailable
+    assert greeting and Path(greeting).is_file()
+    assert peak_hz(read_audio(greeting).samples[0, 800:8000]) == pytest.approx(900, abs=3)
+    # A caller now hears the owner's greeting (900 Hz), not the site's prompt (500 Hz).
+    rig.board.incoming_call(0, at=0.0, caller_id="13812345678", script=[Pause(8.0), HangUp()])
+    start = rig.board.now
+    rig.engine.run_for(6.0)
+    heard = rig.board.heard(0, start / FS)
+    loud = [peak_hz(heard[i : i + 2400]) for i in range(0, heard.size - 2400, 800)]
+    assert any(abs(f - 900) < 5 for f in loud) and not any(abs(f - 500) < 5 for f in loud)
+    rig.close()
