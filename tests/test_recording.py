@@ -502,3 +502,20 @@ def test_a_full_disk_is_reported_and_calls_go_on(tmp_path: Path) -> None:
     # The second could not even start; it is reported too.
     assert status2 == "failed" and "disk full" in error2
     assert len(out["alarms"]) == 2 and all("录音失败" in a for a in out["alarms"])
+
+
+def test_a_call_that_joins_a_named_queue_is_recorded_with_the_queue(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, site(tmp_path, queues=["care"]))
+    rig.call()
+    rig.engine.run_for(3.0)
+    (call,) = rig.engine.calls.values()
+    # The ACD's queue event (docs/api.md): the call joined queue care.
+    rig.engine._publish(
+        {"type": "queue", "event": "join", "queue": "care", "call_id": call.cdr.call_id}
+    )
+    rig.engine.run_for(11.0)
+    (rec,) = rig.index.find(queue="care")
+    assert rec.names("queue") == ["care"] and rec.status == "done"
+    rig.recorder.close()
+    rig.store.close()
+    rig.board.close()

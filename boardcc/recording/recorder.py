@@ -95,6 +95,7 @@ class Recorder:
         self.active: dict[str, _Active] = {}
         self.of_call: dict[str, str] = {}  # call id -> recording id
         self.of_tap: dict[int, str] = {}  # record channel -> recording id
+        self._queues: dict[str, set[str]] = {}  # call id -> queues it joined (ACD events)
         self._ids: tuple[str, ...] = ()
         self._left = np.zeros(0, np.intp)
         self._right = np.zeros(0, np.intp)
@@ -220,6 +221,8 @@ class Recorder:
         stations = {self.engine.extension_of.get(ch) for ch in call.legs}
         if stations & set(s.stations):
             return True
+        if self._queues.get(call.cdr.call_id, set()) & set(s.queues):
+            return True
         return bool(set(self._agents(call)) & set(s.agents))
 
     # -- engine events -------------------------------------------------------------------------
@@ -231,12 +234,15 @@ class Recorder:
             return
         call = self.engine.calls.get(call_id)
         if kind == "call" and event.get("event") == "end":
+            self._queues.pop(call_id, None)
             rid = self.of_call.get(call_id)
             if rid is not None:
                 self.stop(rid)
             return
         if call is None:
             return
+        if kind == "queue" and event.get("queue"):
+            self._queues.setdefault(call_id, set()).add(str(event["queue"]))
         rid = self.of_call.get(call_id)
         if rid is not None:
             active = self.active[rid]
@@ -245,16 +251,9 @@ class Recorder:
             if anchor is not None and anchor != active.left:
                 active.left = active.right = anchor
                 self._rebuild()
-            if kind == "queue" and event.get("queue"):
-                active.rec.parties.add(("queue", str(event["queue"])))
             return
-        if call.cdr.answered is None:
-            return
-        queue = event.get("queue") if kind == "queue" else None
-        if self.wanted(call) or (queue is not None and queue in self.settings.queues):
-            rid = self.record_call(call)
-            if queue is not None:
-                self.active[rid].rec.parties.add(("queue", str(queue)))
+        if call.cdr.answered is not None and self.wanted(call):
+            self.record_call(call)
 
     def line_event(self, event: LineEvent) -> None:
         """A line event of a channel no machine drives: record taps start and stop here."""
@@ -317,6 +316,8 @@ class Recorder:
             rec.parties.add(("group", e.group_of[call.trunk].name))
         for job in self._agents(call):
             rec.parties.add(("agent", job))
+        for queue in self._queues.get(call.cdr.call_id, ()):
+            rec.parties.add(("queue", queue))
         if not rec.caller:
             rec.caller, rec.called = call.cdr.caller, call.cdr.called
 
