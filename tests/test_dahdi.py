@@ -255,7 +255,7 @@ def test_missing_dahdi_says_what_to_install() -> None:
     err = info.value
     assert err.backend == "dahdi" and "/nonexistent/dahdi/channel" in err.reason
     assert "ENOENT" in err.reason
-    for advice in ("dahdi-dkms", "modprobe dahdi", "dahdi_cfg", "docs/dahdi.md"):
+    for advice in ("dahdi-dkms", "modprobe dahdi", "dahdi_cfg", "docs/boards/dahdi.md"):
         assert advice in err.install
 
 

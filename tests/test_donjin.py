@@ -54,7 +54,7 @@ def run(board: DonjinBoard, blocks: int) -> list:
 def test_a_missing_library_is_unavailable_and_says_what_to_install(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailableError, match="cannot load") as info:
         open_board("donjin", library=str(tmp_path / "libtc08a32.so"))
-    assert "docs/donjin.md" in info.value.install
+    assert "docs/boards/donjin.md" in info.value.install
     assert default_libraries("win32") == ("Tc08a32.dll", "NewSig.dll")
 
 

@@ -2,7 +2,7 @@
 
 Split by role: `constants` (ioctl numbers, signalling types, event codes), `binding` (the
 cffi declarations, libc, the errno choke point and the kernel `Transport`), `board` (the
-`DahdiBoard`). See docs/dahdi.md for setting up a machine with DAHDI cards.
+`DahdiBoard`). See docs/boards/dahdi.md for setting up a machine with DAHDI cards.
 """
 
 from boardcc.drivers.dahdi.board import DahdiBoard

@@ -16,7 +16,7 @@ short or stays silent past ``poll_timeout_ms`` gives a row of silence and a `Cha
 the other channels are not held up.
 
 Line events come from DAHDI_GETEVENT and are translated per kind by the tables at the end
-(`_TRUNK_EVENTS`, `_STATION_EVENTS`); docs/dahdi.md explains each choice with the kernel
+(`_TRUNK_EVENTS`, `_STATION_EVENTS`); docs/boards/dahdi.md explains each choice with the kernel
 behaviour behind it. Commands are DAHDI_HOOK (seize, release, flash, ring, stop ringing),
 DAHDI_SETCADENCE, DAHDI_SETCONF (links and conferences inside the card), DAHDI_SETGAINS and
 DAHDI_ECHOCANCEL_PARAMS.
@@ -101,11 +101,11 @@ INSTALL_ADVICE = (
     "load the DAHDI kernel modules: on Debian/Ubuntu `apt install dahdi-dkms dahdi-linux dahdi`"
     " (kernel modules, udev rules, dahdi_cfg), then `modprobe dahdi` and the card's driver"
     " (wctdm24xxp, wcaxx, wct4xxp, ...), describe the channels in /etc/dahdi/system.conf"
-    " (`dahdi_genconf` writes one) and run `dahdi_cfg -vv`; see docs/dahdi.md"
+    " (`dahdi_genconf` writes one) and run `dahdi_cfg -vv`; see docs/boards/dahdi.md"
 )
 PERMISSION_ADVICE = (
     "let this user open /dev/dahdi: Debian's udev rule gives it to group `dialout`"
-    " (`adduser USER dialout`, then log in again); see docs/dahdi.md"
+    " (`adduser USER dialout`, then log in again); see docs/boards/dahdi.md"
 )
 
 _ALARM_KINDS = (
@@ -221,7 +221,7 @@ class DahdiBoard(Board):
     echo_tail : int
         Echo canceller taps used when it is switched on (32-1024, a power of two; 8 per ms).
     echo_cancel : bool or None
-        Whether to offer the card's echo canceller: None probes (see docs/dahdi.md), False
+        Whether to offer the card's echo canceller: None probes (see docs/boards/dahdi.md), False
         leaves echo cancelling to the engine's software, True trusts the operator.
     buffers : int
         Kernel buffers of `block` samples per direction (2-32): slack for a late host.

@@ -21,7 +21,7 @@ two channels (SetLink/ClearLink), busy tone on a seized trunk (NewSig's Sig_Chec
 `BusyToneDetected`), the hook of the line a record module taps (DRec_OffHookDetect, where
 the library has it). The ring cadence of a station is timed here at block granularity
 (FeedRing on, FeedPower off), since the card's own cadence (FeedRealRing) is fixed at
-0.75 s on, 3 s off. docs/donjin.md has the full map.
+0.75 s on, 3 s off. docs/boards/donjin.md has the full map.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ from boardcc.dsp import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 INSTALL_ADVICE = (
     "install Donjin's driver and SDK for the card (Tc08a32.dll and NewSig.dll on Windows, the"
     " vendor's .so on Linux), check TC08A-V.INI, and give the library's path as `library` in"
-    " the site file's board section; see docs/donjin.md"
+    " the site file's board section; see docs/boards/donjin.md"
 )
 
 _KINDS = {
@@ -225,7 +225,7 @@ class DonjinBoard(Board):
             raise BackendUnavailableError(
                 self.backend,
                 f"{exc}; boardcc receives audio by real-time recording to memory",
-                "use a D161A-class card (docs/donjin.md lists what boardcc needs)",
+                "use a D161A-class card (docs/boards/donjin.md lists what boardcc needs)",
             ) from exc
         except SdkError as exc:
             self._release(started, enabled)
