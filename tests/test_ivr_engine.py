@@ -576,6 +576,39 @@ def test_reload_mid_call_keeps_the_call_on_its_version(flows: Path) -> None:
         assert "nodes.bye.next: no node 'nowhere'" in rig.engine.ivr.registry.errors["f"]
 
 
+def test_access_numbers_and_working_hours_choose_the_flow(flows: Path) -> None:
+    one = (
+        "start: a\nnodes:\n  a:\n    type: play\n    prompts: one\n    next: b\n"
+        "  b:\n    type: hang_up\n"
+    )
+    (flows / "care.yaml").write_text(one, encoding="utf-8")
+    (flows / "night.yaml").write_text(one.replace("one", "two"), encoding="utf-8")
+    site = {
+        "trunk_groups": [
+            {"name": "service", "channels": [0], "access_number": "400800888"},
+            {"name": "care", "channels": [1], "access_number": "400800999"},
+        ],
+        "periods": {"day": {"start": "08:30", "end": "17:30"}},
+        "inbound": [
+            {"name": "care", "access_number": "400800999", "steps": [{"ivr": "care"}]},
+            {"name": "service", "period": "day", "steps": [{"ivr": "f"}]},
+            {"name": "night", "steps": [{"ivr": "night"}]},
+        ],
+    }
+    (flows / "f.yaml").write_text(MENU, encoding="utf-8")
+    with Rig(flows, **site) as rig:
+        rig.call([Pause(30)], trunk=0)
+        rig.call([Pause(30)], trunk=1)
+        rig.run(6)
+        assert rig.said("node", 0)[0] == "f.hello (play)"
+        assert rig.said("node", 1)[0] == "care.a (play)"
+        rig.engine.started_at -= dt.timedelta(hours=12)  # the same line at night
+        rig.run(60)
+        rig.call([Pause(30)], trunk=0, at=70.0)
+        rig.run(10)
+        assert "night.a (play)" in rig.said("node", 0)
+
+
 def test_a_site_naming_a_broken_flow_does_not_start(flows: Path) -> None:
     (flows / "f.yaml").write_text(MENU.replace("next: menu", "next: manu"), encoding="utf-8")
     with pytest.raises(ConfigFileError, match=r"nodes\.hello\.next: no node 'manu'"):
