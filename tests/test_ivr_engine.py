@@ -657,3 +657,77 @@ def test_the_self_service_sample_reads_the_balance_from_the_database(tmp_path: P
         ]
         assert "self_service.back (return)" in rig.said("node")
         assert rig.engine.idle()
+
+
+VOICEMAIL = """\
+start: hello
+nodes:
+  hello:
+    type: play
+    prompts: hello
+    interruptible: false
+    next: message
+  message:
+    type: voicemail
+    box: "${target}"
+    failed: sorry
+  sorry:
+    type: play
+    prompts: sorry
+    next: end
+  end:
+    type: hang_up
+variables: {target: "8001"}
+"""
+
+
+@pytest.mark.parametrize("box", ["8001", "9999"])
+def test_a_flow_hands_the_caller_to_voicemail(flows: Path, box: str) -> None:
+    from boardcc.recording.recorder import Recorder
+    from boardcc.store import CdrStore
+    from boardcc.voicemail.service import Voicemail
+
+    (flows / "f.yaml").write_text(VOICEMAIL.replace('"8001"', f'"{box}"'), encoding="utf-8")
+    prompts = {}
+    for name, k in (("vm_unavailable", 0), ("vm_review", 1), ("vm_saved", 2)):
+        write_audio(flows / f"{name}.wav", clip(50 + k))
+        prompts[name] = str(flows / f"{name}.wav")
+    rig = Rig(
+        flows,
+        prompts=prompts,
+        recording={"folder": str(flows / "rec")},
+        voicemail={"folder": str(flows / "vm"), "boxes": [{"box": "8001"}]},
+    )
+    store = CdrStore(flows / "cc.db")
+    store.start()
+    recorder = Recorder(rig.engine, rig.engine.config.recording)
+    voicemail = Voicemail(rig.engine, rig.engine.config.voicemail, store.engine)
+    try:
+        with rig:
+            rig.call(
+                [
+                    WaitSilence(ms=1500),
+                    Speak(tone=700, seconds=3),
+                    Press("#"),
+                    Pause(0.3),
+                    Press("1"),
+                    Pause(5),
+                ]
+            )
+            rig.run(25)
+            assert rig.said("voicemail") == [box]
+            listing = voicemail.store.listing("8001")
+            if box == "8001":
+                (message,) = listing
+                assert message.caller == "13812345678"
+                assert rig.said("transfer") == []
+            else:  # no such box: the flow's failed branch
+                assert listing == []
+                assert rig.said("transfer") == [
+                    "failed: no voicemail box '9999' / 没有语音信箱 9999"
+                ]
+                assert rig.said("prompt")[-1] == "zh/sorry"
+    finally:
+        voicemail.close()
+        recorder.close()
+        store.close()

@@ -128,7 +128,7 @@ NODE_TYPES: dict[str, dict[str, Field]] = {
         "skill": Field(TEXT),
         "failed": Field(TARGET),
     },
-    "voicemail": {"box": Field(TEXT, default="${DNIS}")},
+    "voicemail": {"box": Field(TEXT, default="${DNIS}"), "failed": Field(TARGET)},
     "call": {"flow": Field("flow", True), "next": Field(TARGET, True)},
     "return": {},
     "hang_up": {},

@@ -290,10 +290,15 @@ class IvrHost:
         elif isinstance(action, s.Voicemail):
             # docs/recording.md: voicemail owns the trunk from here.
             boxes = getattr(engine, "voicemail", None)
-            if boxes is None:
-                raise RuntimeError("voicemail not available in this build / 没有语音信箱")
+            try:
+                if boxes is None:
+                    raise ValueError("voicemail is not running / 语音信箱未启用")
+                boxes.deposit(trunk, action.box)
+            except ValueError as exc:
+                log.info("%s", exc, extra=self._extra(call))
+                self.transfer_failed(call, str(exc), at)
+                return
             self._let_go(call)
-            boxes.deposit(trunk, action.box)
         elif isinstance(action, s.HangUp):
             self._hang_up(call, at)
 

@@ -628,9 +628,10 @@ class Session:
         )
 
     def _run_voicemail(self, node: Node) -> None:
-        self.state = "done"
-        self.done = True
-        self._emit(Voicemail(expand(node["box"], self.values())))
+        box = expand(node["box"], self.values())
+        self.state = "transfer"  # voicemail takes the call; `TransferFailed` if it cannot
+        self._count("voicemail")
+        self._emit(Trace("voicemail", box), Voicemail(box))
 
     def _run_hang_up(self, node: Node) -> None:
         self._count("completed")
