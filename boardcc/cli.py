@@ -322,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     from boardcc.recording.cli import add_commands as add_recordings
 
     add_recordings(sub)
+    pwd = sub.add_parser(
+        "hash-password",
+        help="hash an agent's password for the site file / 生成座席密码散列",
+        description="Asks for a password twice (not echoed) and prints its scrypt hash, for "
+        "an agent's `password` in the site file. 输入两次密码, 输出 scrypt 散列。",
+    )
+    pwd.set_defaults(run=_hash_password)
     return parser
 
 
@@ -428,6 +435,23 @@ def _monitor(args: argparse.Namespace) -> int:
         agent_bar=args.agent_bar,
     )
     return run_monitor(options)
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from boardcc.acd.passwords import hash_password
+
+    first = getpass.getpass("密码 password: ")
+    if getpass.getpass("再次输入 again: ") != first:
+        print("boardcc hash-password: the two differ / 两次输入不同", file=sys.stderr)
+        return 2
+    try:
+        print(hash_password(first))
+    except ValueError as exc:
+        print(f"boardcc hash-password: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:

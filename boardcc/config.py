@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from boardcc.acd.settings import AcdSettings, AgentConfig, QueueConfig, check_site
 from boardcc.recording.settings import RecordingSettings, VoicemailSettings
 from boardcc.yamlfile import ConfigFileError, Located, load_yaml, validate
 
@@ -44,6 +45,7 @@ STEP_KINDS: dict[str, str] = {
     "hang_up": "true",
     "voicemail": "a box of the voicemail section (8001, agent:JOB, queue:NAME)",
     "ivr": "a flow name (a file <name>.yaml in the flows folder)",
+    "queue": "a queue name, or {name: queue, priority: n, skill: name}",
 }
 
 
@@ -240,6 +242,9 @@ class SiteConfig(_Strict):
     recording: RecordingSettings = RecordingSettings()
     music_on_hold: dict[str, str] = {}  # class name -> folder of music files
     voicemail: VoicemailSettings = VoicemailSettings()
+    agents: list[AgentConfig] = []
+    queues: list[QueueConfig] = []
+    acd: AcdSettings = AcdSettings()
 
     # The file it was read from (load_site, which also makes relative paths the file's).
     source: str = ""
@@ -360,6 +365,21 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
                 f"also in {other}",
             )
     extensions: dict[str, int] = {}
+    queues = {q.name for q in site.queues}
+
+    def check_steps(where: tuple[object, ...], steps: list[Any]) -> None:
+        for k, raw in enumerate(steps):
+            kind = ""
+            try:
+                kind, value = parse_step(raw)
+                _check_step(kind, value, extensions, site.prompts, queues)
+                if kind == "ivr" and not (Path(site.flows) / f"{value}.yaml").is_file():
+                    raise _StepError(f"no flow file {value}.yaml in {site.flows}")
+            except _StepError as exc:
+                need(False, (*where, k, kind, *exc.at), str(exc))
+            except ValueError as exc:
+                need(False, (*where, k), str(exc))
+
     for i, s in enumerate(site.stations):
         need(
             s.channel not in used,
@@ -383,16 +403,12 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
             )
         if rule.period is not None:
             need(rule.period in site.periods, (*where, "period"), f"no period {rule.period!r}")
-        for k, raw in enumerate(rule.steps):
-            try:
-                kind, value = parse_step(raw)
-                _check_step(kind, value, extensions, site.prompts)
-                if kind == "ivr" and not (Path(site.flows) / f"{value}.yaml").is_file():
-                    raise _StepError(f"no flow file {value}.yaml in {site.flows}")
-            except _StepError as exc:
-                need(False, (*where, "steps", k, kind, *exc.at), str(exc))
-            except ValueError as exc:
-                need(False, (*where, "steps", k), str(exc))
+        check_steps((*where, "steps"), rule.steps)
+    music = {*site.music_on_hold, "default"}
+    check_site(site.agents, site.queues, extensions, site.prompts, music, check_steps, need)
+    if site.acd.regions is not None:
+        site.acd.regions = str(base / site.acd.regions)
+        need(Path(site.acd.regions).is_file(), ("acd", "regions"), "region table not found")
     station_groups: set[str] = set()
     for i, out in enumerate(site.outbound):
         need(
@@ -449,7 +465,11 @@ class _StepError(ValueError):
 
 
 def _check_step(
-    kind: str, value: Any, extensions: Mapping[str, int], prompts: Mapping[str, str]
+    kind: str,
+    value: Any,
+    extensions: Mapping[str, int],
+    prompts: Mapping[str, str],
+    queues: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     if kind == "station":
         if str(value) not in extensions:
@@ -463,6 +483,12 @@ def _check_step(
         raise _StepError(f'voicemail takes a box name in quotes ("8001"), got {value!r}')
     elif kind == "ivr" and (not isinstance(value, str) or not re.fullmatch(r"[\w.-]+", value)):
         raise _StepError(f"ivr takes a flow name, got {value!r}")
+    elif kind == "queue":
+        name = value.get("name") if isinstance(value, Mapping) else value
+        if isinstance(value, Mapping) and set(value) - {"name", "priority", "skill"}:
+            raise _StepError(f"queue takes {STEP_KINDS['queue']}")
+        if name not in queues:
+            raise _StepError(f"no queue named {name!r} (queues: {', '.join(queues) or 'none'})")
     elif kind == "hang_up" and value is not True:
         raise _StepError(f"hang_up takes {STEP_KINDS['hang_up']}, got {value!r}")
 

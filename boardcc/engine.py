@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from boardcc import routing
+from boardcc.acd.acd import Acd
 from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
 from boardcc.clock import Clock, VirtualClock
 from boardcc.config import SiteConfig, TrunkGroup, parse_step
@@ -225,6 +226,7 @@ class Engine:
         # Feature codes dialled on a desk phone: handler(channel, number, at) -> taken
         self.feature_handlers: list[Callable[[int, str, int], bool]] = []
         self.ivr = IvrHost.for_engine(self)
+        self.acd = Acd(self)  # queues and agents (boardcc.acd; docs/acd.md)
 
     def _need(self, channel: int, kind: ChannelKind, what: str) -> None:
         if not 0 <= channel < len(self.board):
@@ -292,6 +294,7 @@ class Engine:
         inputs.sort(key=lambda item: item[0])
         for _, ch, event in inputs:
             self.feed(ch, event)
+        self.acd.tick(self.now)
         self._sent = self.mixer.build(rx, t0)
         self.board.write(self._sent)
         if self.recorder is not None:
@@ -528,6 +531,8 @@ class Engine:
         handler = getattr(self, f"_on_{what}", None)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s", what, data, extra=self._extra(ch, what))
+        if self.acd.notify(ch, what, data, at):
+            return  # the ACD took it (an agent's phone, a queued caller, call control)
         if handler is not None:
             handler(ch, data, at)
 
@@ -570,6 +575,7 @@ class Engine:
         cdr.ended = self.wall(at)
         cdr.disposition = disposition
         cdr.hung_up_by = by
+        self.acd.ended(call, at)
         self._put(call)
         self._publish({"type": "call", "event": "end", **_cdr_json(cdr)})
         log.info(
@@ -664,6 +670,16 @@ class Engine:
                     return
                 except ValueError as exc:
                     log.info("%s", exc, extra=self._extra(call.trunk, "voicemail"))
+            if kind == "queue":
+                name, options = (value, {}) if isinstance(value, str) else (value["name"], value)
+                self.acd.join(
+                    call,
+                    self.acd.queues[name],
+                    at,
+                    priority=int(options.get("priority", 0)),
+                    skill=options.get("skill"),
+                )
+                return
         # Nothing left to try.
         rang = bool(call.stations)
         self._end(
@@ -931,6 +947,19 @@ class Engine:
         self._cancel_timer(channel, PLAY_TIMER)
         self.mixer.music(channel, name)
 
+    def enqueue(
+        self,
+        channel: int,
+        queue: str,
+        *,
+        priority: int = 0,
+        skill: str | None = None,
+        data: dict[str, str] | None = None,
+    ) -> None:
+        """Hand the inbound call on trunk `channel` to `queue` (the IVR's transfer to a
+        queue; docs/acd.md). `ValueError` for no such queue or call."""
+        self.acd.enqueue(channel, queue, priority=priority, skill=skill, data=data)
+
     def hang_up(self, channel: int) -> None:
         """End the call on `channel` (an API command)."""
         call = self.call_of.get(channel)
@@ -1000,6 +1029,7 @@ class Engine:
             "channels": channels,
             "calls": [_cdr_json(c.cdr) for c in self.calls.values()],
             "errors": self.errors,
+            **self.acd.snapshot(),
         }
 
     def idle(self) -> bool:

@@ -78,6 +78,9 @@ class Mixer:
         self._peer: dict[int, int] = {}  # channel -> the channel it hears
         self._dst = np.zeros(0, np.intp)
         self._src = np.zeros(0, np.intp)
+        self._parties: dict[int, tuple[int, ...]] = {}  # channel -> the channels it hears summed
+        self._sum_dst = np.zeros(0, np.intp)
+        self._sum_src = np.zeros(0, np.intp)
 
     def add_prompt(self, name: str, samples: npt.ArrayLike) -> None:
         """Make `samples` (int16 scale, 8 kHz) available as prompt `name`."""
@@ -107,6 +110,8 @@ class Mixer:
             self.players.stop(pid)
         if self._peer.pop(channel, None) is not None:
             self._rebridge()
+        if self._parties.pop(channel, None) is not None:
+            self._resum()
 
     def tone(self, channel: int, name: str, at: int) -> None:
         """Tone `name` of the plan (or the howler) from sample `at`, until changed."""
@@ -144,6 +149,16 @@ class Mixer:
         self._play[channel] = self.players.start(channel, clip, at)
         return clip[1]
 
+    def hear_all(self, channel: int, peers: tuple[int, ...]) -> None:
+        """`channel` sends the sum of what `peers` receive (a conference, a supervisor
+        listening to both sides, an agent hearing the caller and a whisper)."""
+        if len(peers) == 1:
+            self.hear(channel, peers[0])
+            return
+        self.quiet(channel)
+        self._parties[channel] = tuple(peers)
+        self._resum()
+
     def hear(self, channel: int, peer: int) -> None:
         """`channel` sends what `peer` receives (a one-way bridge)."""
         self.quiet(channel)
@@ -154,9 +169,16 @@ class Mixer:
         """What `channel` is sending now, for the monitor."""
         if channel in self._peer:
             return f"channel {self._peer[channel]}"
+        if channel in self._parties:
+            return "channels " + ", ".join(map(str, self._parties[channel]))
         if channel in self._play and self.players.playing(self._play[channel]):
             return "playing"
         return "silence"
+
+    def _resum(self) -> None:
+        pairs = [(ch, p) for ch, peers in self._parties.items() for p in peers]
+        self._sum_dst = np.array([d for d, _ in pairs], np.intp)
+        self._sum_src = np.array([s for _, s in pairs], np.intp)
 
     def _rebridge(self) -> None:
         self._dst = np.fromiter(self._peer.keys(), np.intp, len(self._peer))
@@ -181,6 +203,11 @@ class Mixer:
         tx = np.zeros((self.channels, self.block), np.int16)
         if self._dst.size:
             tx[self._dst] = rx[self._src]  # each channel has one source: a bridge is a copy
+        if self._sum_dst.size:  # conferences: every party's sum of the others, clipped
+            acc = np.zeros((self.channels, self.block), np.int32)
+            np.add.at(acc, self._sum_dst, rx[self._sum_src].astype(np.int32))
+            rows = np.unique(self._sum_dst)
+            tx[rows] = np.clip(acc[rows], -32768, 32767)
         if len(self.players):
             rows = self.players.channels()
             mixed = np.zeros((self.channels, self.block), np.float32)

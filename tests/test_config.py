@@ -213,7 +213,7 @@ def test_every_key_of_the_sample_is_explained_in_chinese_and_english() -> None:
 
 def test_every_section_of_the_sample_has_a_bilingual_heading() -> None:
     sections = re.findall(r"# -{20,}\n# (.+)\n", SAMPLE)
-    assert len(sections) == 14
+    assert len(sections) == 15
     for heading in sections:
         assert _bilingual(heading), heading
 
@@ -244,9 +244,9 @@ MISTAKES = [
     (
         "unknown top-level key",
         "tone_plan: cn\n",
-        "tone_plan: cn\nagents: 4\n",
-        "agents: 4",
-        "agents",
+        "tone_plan: cn\noperators: 4\n",
+        "operators: 4",
+        "operators",
         "unknown key",
     ),
     (
