@@ -669,7 +669,7 @@ class Acd:
                 self._missed(agent, w, at)
                 return True
         if agent is None:
-            if what == "dialled" and data.get("number", "").startswith("*"):
+            if what == "dialled" and self._ours(data.get("number", "")):
                 self._feature(ch, None, data["number"], at)
                 return True
             if what == "digit" and ch in self._login:
@@ -677,7 +677,7 @@ class Acd:
                 return True
             return False
         # An agent's own phone.
-        if what == "dialled" and data.get("number", "").startswith("*"):
+        if what == "dialled" and self._ours(data.get("number", "")):
             self._feature(ch, agent, data["number"], at)
             return True
         if what == "digit" and ch in self._login:
@@ -854,6 +854,12 @@ class Acd:
 
     # -- desk phone feature codes ---------------------------------------------------------------
 
+    def _ours(self, number: str) -> bool:
+        """Whether `number` is one of the ACD's feature codes (others, such as voicemail's,
+        go on to the engine)."""
+        codes = self.settings.feature_codes.model_dump().values()
+        return number.startswith("*") and any(number.startswith(c) for c in codes)
+
     def _feature(self, ch: int, agent: Agent | None, number: str, at: int) -> None:
         codes = self.settings.feature_codes
         try:
@@ -888,7 +894,7 @@ class Acd:
                 self.control.grab_here(agent, None, at)
                 return
             else:
-                raise AgentError(f"unknown feature code {number} / 未知功能码")
+                raise AgentError(f"{number}: a feature code with more after it / 功能码有误")
         except AgentError as exc:
             log.info("%s", exc, extra=self.engine._extra(ch, "feature"))
             self._refuse(ch, at)
