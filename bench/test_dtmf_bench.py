@@ -20,6 +20,10 @@ in the same run, so the figures are ratios that hold from one machine to the nex
   not exceed spandsp's: that is a requirement of the project.
 * Decoding: both must find the keyed digits of the throughput audio; ours is asserted
   (also batched), spandsp's reported.
+* Where the time goes at 256 channels in 20 ms ticks: ours as it is, with judging left out
+  (screening and the buffer only), and with screening left out too (the buffer only), each
+  against spandsp in the same run. A profile, not a receiver: the parts are switched off by
+  replacing the receiver's private methods.
 
 The tones here are made by this module, not by `boardcc.dsp.dtmf.dtmf_tones`, so that the
 receiver is never checked only against its own generator.
@@ -27,6 +31,7 @@ receiver is never checked only against its own generator.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -283,6 +288,53 @@ def test_throughput(
     by_content.setdefault(receiver, {})[str(channels)] = rate
 
 
+# --- where the time goes ----------------------------------------------------------------------
+
+#: Rounds of the profile, each timing spandsp and our three variants once, interleaved.
+PROFILE_ROUNDS = 7
+PROFILE_CHANNELS = 256
+#: Our receiver with parts switched off: judging (no window is judged, so no digit), and
+#: screening too (no candidate: what is left is taking the samples in).
+PROFILE_PARTS = ("whole", "screening and buffer", "buffer")
+
+
+def without_parts(part: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switch off the parts of DtmfReceiver that `part` leaves out."""
+    if part == "whole":
+        return
+    monkeypatch.setattr(DtmfReceiver, "_judge", lambda self, marks, last_fine: [])
+    if part == "buffer":
+        monkeypatch.setattr(DtmfReceiver, "_screen", lambda self, first, count: [None] * count)
+
+
+@pytest.mark.parametrize("content", CONTENTS)
+def test_where_a_tick_goes(
+    content: str, line_audio: LineAudio, figures: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CPU time per 25.5 ms period (two 102-sample windows) of each part, in microseconds,
+    medians of interleaved rounds; and what 3x spandsp would allow."""
+    need_spandsp()
+    audio = line_audio.samples if content == "keyed" else line_audio.talk
+    audio = audio[:PROFILE_CHANNELS]
+    blocks = ticks(audio)
+    times: dict[str, list[float]] = {who: [] for who in ("spandsp", *PROFILE_PARTS)}
+    for _ in range(PROFILE_ROUNDS):
+        start = time.process_time()
+        SpandspDtmf(PROFILE_CHANNELS).process(audio)
+        times["spandsp"].append(time.process_time() - start)
+        for part in PROFILE_PARTS:
+            with monkeypatch.context() as patch:
+                without_parts(part, patch)
+                rx = DtmfReceiver(PROFILE_CHANNELS, fs=FS)
+                start = time.process_time()
+                run_ours(rx, blocks)
+                times[part].append(time.process_time() - start)
+    periods = audio.shape[1] / (2 * 102)
+    per_period = {who: float(np.median(t)) / periods * 1e6 for who, t in times.items()}
+    figures.setdefault("profile", {})[content] = per_period
+    assert per_period["buffer"] < per_period["whole"]
+
+
 # --- decoding --------------------------------------------------------------------------------
 
 
@@ -461,6 +513,22 @@ def render(figs: dict[str, Any]) -> list[str]:
             lines.append(
                 f"         ours: {d['digit']!r} in {d['part']} at {d['at_s']:.2f} s "
                 f"({d['ms']:.0f} ms)"
+            )
+    profile = figs.get("profile")
+    if profile:
+        lines.append("")
+        lines.append(
+            f"Where a 20 ms tick goes at {PROFILE_CHANNELS} channels: CPU us per 25.5 ms "
+            f"period (median of {PROFILE_ROUNDS} interleaved rounds), ours with parts left out"
+        )
+        lines.append(
+            f"{'audio':>8} {'spandsp':>8} {'3x needs':>9} "
+            + " ".join(f"{p:>21}" for p in PROFILE_PARTS)
+        )
+        for content, us in profile.items():
+            lines.append(
+                f"{content:>8} {us['spandsp']:>8.0f} {us['spandsp'] / 3:>9.0f} "
+                + " ".join(f"{us[p]:>11.0f} ({us['spandsp'] / us[p]:4.2f}x)" for p in PROFILE_PARTS)
             )
     acc = figs.get("accuracy")
     if acc:
