@@ -62,6 +62,7 @@ class Rig:
         self.port = self.server.port
         self.link = EngineLink(self.server.url, max_retry_s=0.2).start()
         self.beeps = 0
+        self.also: list[Any] = []  # more windows whose frames pump() runs
         self.window = MonitorWindow(self.link, beep=self._beep)
         self.window.timer.stop()  # frames are driven by pump()
         self.window.show()
@@ -82,6 +83,8 @@ class Rig:
             if ticks % 5 == 0 or until():  # a frame per 100 ms of engine time, as on the clock
                 self.app.processEvents()
                 self.window.frame()
+                for other in self.also:
+                    other.frame()
                 time.sleep(0.001)
         self.window.refresh_all()
         self.app.processEvents()
