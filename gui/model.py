@@ -268,9 +268,9 @@ class MonitorModel:
 
     def _index_agents(self) -> None:
         self._agent_by_station = {
-            str(a["station"]): job
+            _where(a): job
             for job, a in self.agents.items()
-            if a.get("station") and a.get("status", "logged_out") != "logged_out"
+            if _where(a) and a.get("status", "logged_out") != "logged_out"
         }
 
     def call_of(self, ch: Channel) -> dict[str, Any] | None:
@@ -407,10 +407,10 @@ class MonitorModel:
     def _on_agent(self, e: Event) -> str:
         record = {k: v for k, v in e.items() if k not in ("type", "seq")}
         key = _agent_key(record)
-        before = self.agents.get(key, {}).get("station")
+        before = _where(self.agents.get(key, {}))
         self.agents.setdefault(key, {}).update(record)
         self._index_agents()
-        stations = {before, self.agents[key].get("station")} - {None, ""}
+        stations = {before, _where(self.agents[key])} - {""}
         self._relook(self._by_extension[s] for s in stations if s in self._by_extension)
         self._panels_dirty = True
         reason = f" ({e['reason']})" if e.get("reason") else ""
@@ -515,6 +515,11 @@ class MonitorModel:
 
 def _agent_key(agent: dict[str, Any]) -> str:
     return str(agent.get("job", ""))
+
+
+def _where(agent: dict[str, Any]) -> str:
+    """The extension an agent sits at: where logged in, else the agent's own station."""
+    return str(agent.get("extension") or agent.get("station") or "")
 
 
 def _queue_key(queue: dict[str, Any]) -> str:

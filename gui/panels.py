@@ -237,7 +237,8 @@ class AgentsPanel(QWidget):
         if model.agents:
             for agent in agents:
                 reason = f" ({agent['reason']})" if agent.get("reason") else ""
-                station = f" @{agent['station']}" if agent.get("station") else ""
+                where = agent.get("extension") or agent.get("station")
+                station = f" @{where}" if where else ""
                 status = str(agent.get("status", ""))
                 rows.append(
                     [
