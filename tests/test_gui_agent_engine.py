@@ -1,9 +1,11 @@
-"""The agent bar and the agent editor against an engine with the ACD on the simulated board,
-through the real API: the bar logs in, follows a queued call to the agent's desk phone
-(screen pop, buttons enabled by state), holds, retrieves and hangs up; the editor saves an
-agent as a supervisor and shows the engine's refusal to anyone else.
+"""The monitor's agents and queues, the agent bar and the agent editor against an engine
+with the ACD on the simulated board, through the real API: agents logged in by desk phone
+and by PC and paused show in the seed's legend, a queued caller in the queues panel; the
+bar logs in, follows a queued call to the agent's desk phone (screen pop, buttons enabled
+by state), holds, retrieves and hangs up; the editor saves an agent as a supervisor and
+shows the engine's refusal to anyone else.
 
-Runs once the engine takes the agent commands of docs/api.md (issue 8).
+The bar and editor tests run once the engine takes the agent commands of docs/api.md.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from boardcc.gui import i18n  # noqa: E402
 from boardcc.gui.link import EngineLink  # noqa: E402
 from tests.test_gui_monitor import Rig  # noqa: E402
 
-if "login" not in api.COMMANDS:
-    pytest.skip("the engine does not take agent commands yet (issue 8)", allow_module_level=True)
-
+pytest.importorskip("boardcc.acd")
 from boardcc.acd.passwords import hash_password  # noqa: E402
+from boardcc.drivers.sim import HangUp, LiftHandset, Pause, Press  # noqa: E402
+from boardcc.gui.legend import Look  # noqa: E402
+
+needs_agent_api = pytest.mark.skipif(
+    "login" not in api.COMMANDS, reason="the API does not take agent commands yet (issue 8)"
+)
 
 PASSWORD = "4321"
 HASH = hash_password(PASSWORD, n=2**10)
@@ -80,6 +86,36 @@ def enabled(bar: Any) -> set[str]:
     return {name for name, button in bar.buttons.items() if button.isEnabled()}
 
 
+def test_agents_and_queues_on_the_monitor(rig: Rig) -> None:
+    model, window = rig.window.model, rig.window
+    rig.pump(lambda: model.connected and "1001" in model.agents)
+    assert rig.look(3) is Look.IDLE and model.queues["service"]["waiting"] == 0
+    phone = rig.board.phone(3)
+    phone.run([LiftHandset(), Pause(1.0), Press(f"*11001#{PASSWORD}#"), Pause(1.5), HangUp()])
+    rig.pump(lambda: rig.look(3) is Look.AGENT_PHONE_IDLE, seconds=10)
+    rig.engine.acd.login("1002", PASSWORD, None, "api")
+    rig.pump(lambda: rig.look(4) is Look.AGENT_PC_IDLE)
+    phone.run([LiftHandset(), Pause(1.0), Press("*32#"), Pause(1.0), HangUp()])
+    rig.pump(lambda: rig.look(3) is Look.AGENT_PAUSED, seconds=10)
+
+    at = rig.board.now / rig.board.fs + 0.3
+    rig.board.incoming_call(
+        0, at=at, caller_id={"number": "13912345678"}, script=[Speak(speech=60.0)]
+    )
+    rig.pump(lambda: bool(model.queues["service"].get("calls")), seconds=15)
+    window.tabs.setCurrentWidget(window.queues)
+    window.refresh_all()
+    assert window.queues.waiting.item(0, 1).text() == "13912345678"
+    window.tabs.setCurrentWidget(window.agents)
+    window.refresh_all()
+    rows = {
+        window.agents.table.item(r, 0).text(): window.agents.table.item(r, 2).text()
+        for r in range(window.agents.table.rowCount())
+    }
+    assert rows["1001 @8001"].startswith("not ready (用餐)")
+
+
+@needs_agent_api
 def test_the_agent_bar_follows_and_drives_a_queued_call(rig: Rig) -> None:
     from boardcc.gui.agent_bar import AgentBar
 
@@ -126,6 +162,7 @@ def test_the_agent_bar_follows_and_drives_a_queued_call(rig: Rig) -> None:
         bar.close()
 
 
+@needs_agent_api
 def test_the_agent_editor_saves_as_a_supervisor_only(rig: Rig) -> None:
     from boardcc.gui.agent_editor import AgentEditor
 
