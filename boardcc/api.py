@@ -192,6 +192,7 @@ COMMANDS: dict[str, _Command] = {
     "monitor_port_off": _Command({}, _monitor_port_off),
     "record_start": _Command({"channel": (int,)}, _record_start),
     "record_stop": _Command({"channel": (int,)}, _record_stop),
+    "ivr_stats": _Command({}, lambda s, a: {"nodes": s.engine.ivr.stats_json()}),
     **VOICEMAIL_COMMANDS,
 }
 

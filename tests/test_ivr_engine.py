@@ -187,6 +187,12 @@ def test_the_caller_hears_the_prompt_files_and_the_menu_branches(flows: Path) ->
         assert cdr.disposition == "answered" and cdr.hung_up_by == "engine"
         stats = rig.engine.ivr.stats.of("f", "menu")
         assert (stats["entered"], stats["option 2"], stats["completed"]) == (1, 1, 1)
+        rows = rig.engine.ivr.stats_json()
+        assert {
+            "flow": "f",
+            "node": "menu",
+            "counts": {"completed": 1, "entered": 1, "option 2": 1},
+        } in rows
 
 
 def test_a_key_during_an_interruptible_prompt_stops_it_and_counts(flows: Path) -> None:

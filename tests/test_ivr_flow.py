@@ -138,6 +138,12 @@ def test_a_prompt_missing_in_one_language_of_the_flow(folder: Path) -> None:
     ]
 
 
+def test_a_damaged_prompt_file_is_named_at_the_node_that_plays_it(folder: Path) -> None:
+    (folder / "prompts" / "zh" / "menu.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    (problem,) = problems(folder, GOOD)
+    assert problem.startswith("9: nodes.menu.prompt: prompt file menu.wav cannot be played: ")
+
+
 def test_unreachable_nodes_and_loops_without_a_way_out(folder: Path) -> None:
     text = """\
     start: hello

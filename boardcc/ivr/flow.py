@@ -212,6 +212,9 @@ class Flow:
     description: str = ""
     version: str = ""
     prompt_files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    #: Each prompt file's audio (float32, 8 kHz), read while checking; the engine moves it
+    #: into its clip bank and empties this.
+    prompt_audio: dict[Path, Any] = field(default_factory=dict)
 
     def prompt_file(self, language: str, name: str) -> Path:
         return self.prompt_files[(language, name)]
@@ -846,7 +849,7 @@ def _check_prompts(p: _Problems, flow: Flow) -> None:
                         f"prompt {name!r} has no file for language {lang} "
                         f"(looked for {folder / name}.wav and other audio suffixes)",
                     )
-                else:
+                elif _readable(p, flow, ("nodes", node.id, *path), found):
                     flow.prompt_files[(lang, name)] = found
         if kinds:
             missing = []
@@ -854,7 +857,7 @@ def _check_prompts(p: _Problems, flow: Flow) -> None:
                 found = find_prompt(folder, word)
                 if found is None:
                     missing.append(word)
-                else:
+                elif _readable(p, flow, ("nodes", _reader(flow), "as"), found):
                     flow.prompt_files[(lang, word)] = found
             if missing:
                 node = next(n for n in flow.nodes.values() if n.type == "play_number")
@@ -863,6 +866,26 @@ def _check_prompts(p: _Problems, flow: Flow) -> None:
                     f"reading numbers in {lang} needs prompt files in {folder} for: "
                     f"{', '.join(missing)} (scripts/make_prompts.py makes them)",
                 )
+
+
+def _reader(flow: Flow) -> str:
+    return next(n.id for n in flow.nodes.values() if n.type == "play_number")
+
+
+def _readable(p: _Problems, flow: Flow, at: tuple[object, ...], path: Path) -> bool:
+    """Read a prompt file once (any format the DSP package reads, at 8 kHz); a file that
+    is not audio is a problem at the node that plays it."""
+    if path in flow.prompt_audio:
+        return True
+    from boardcc.dsp.audio import AudioFileError, read_audio
+
+    try:
+        audio = read_audio(path, fs=8000)
+    except (AudioFileError, ValueError) as exc:
+        p.add(at, f"prompt file {path.name} cannot be played: {exc}")
+        return False
+    flow.prompt_audio[path] = audio.samples.astype("float32").mean(axis=0)
+    return True
 
 
 def _version(flow: Flow) -> str:

@@ -64,9 +64,12 @@ def unregister_function(name: str) -> None:
 class FlowRegistry:
     """The flows of one folder, by name, each in its latest valid version."""
 
-    def __init__(self, folder: Path, context: Context) -> None:
+    def __init__(
+        self, folder: Path, context: Context, on_load: Callable[[Flow], None] | None = None
+    ) -> None:
         self.folder = folder
         self.context = context
+        self.on_load = on_load
         self.flows: dict[str, Flow] = {}
         self.errors: dict[str, str] = {}
         self._stamps: dict[str, tuple[int, ...]] = {}
@@ -100,6 +103,8 @@ class FlowRegistry:
         flow = load_flow(self.path(name), self.context)
         for call in (n for n in flow.nodes.values() if n.type == "call"):
             self.get(call["flow"])  # a sub-flow must load too
+        if self.on_load is not None:
+            self.on_load(flow)
         self.flows[name] = flow
         self._stamps[name] = self._stamp(flow)
         self.errors.pop(name, None)
@@ -143,7 +148,7 @@ class IvrHost:
 
     def __init__(self, engine: Engine, folder: Path, context: Context) -> None:
         self.engine = engine
-        self.registry = FlowRegistry(folder, context)
+        self.registry = FlowRegistry(folder, context, self._preload)
         self.stats = s.NodeStats()
         self.sessions: dict[int, tuple[s.Session, Call]] = {}  # by id(session)
         self._pool: ThreadPoolExecutor | None = None
@@ -167,6 +172,13 @@ class IvrHost:
                 if kind == "ivr":
                     host.registry.get(str(value))
         return host
+
+    def stats_json(self) -> list[dict[str, Any]]:
+        """Per-node counts of every flow run so far, for reports and the API."""
+        return [
+            {"flow": flow, "node": node, "counts": dict(sorted(counts.items()))}
+            for (flow, node), counts in sorted(self.stats.counts.items())
+        ]
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -316,6 +328,16 @@ class IvrHost:
         from boardcc.cdr import Disposition, HungUpBy
 
         self.engine._end(call, Disposition.ANSWERED, HungUpBy.ENGINE, at)
+
+    def _preload(self, flow: Flow) -> None:
+        """A flow's prompts into the mixer's clip bank as it loads (the validator read them)."""
+        for file, samples in flow.prompt_audio.items():
+            key = (file, file.stat().st_mtime_ns)
+            if key not in self._clips:
+                name = f"ivr:{file}@{key[1]}"
+                self.engine.mixer.add_prompt(name, samples)
+                self._clips[key] = name
+        flow.prompt_audio.clear()
 
     def _clip(self, file: Path) -> str:
         """The mixer's name for a prompt file, read once per version of the file."""
