@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boardcc.acd.passwords import hash_password
 from boardcc.cdr import Cdr
 from boardcc.config import load_site
 from boardcc.drivers.sim import HangUp, Pause, Press, SimBoard, Speak, WaitSilence, WaitSound
@@ -737,3 +738,74 @@ def test_a_flow_hands_the_caller_to_voicemail(flows: Path, box: str) -> None:
         voicemail.close()
         recorder.close()
         store.close()
+
+
+SECRET = hash_password("4321", n=2**10)  # cheap for tests
+QUEUE = """\
+start: menu
+nodes:
+  menu:
+    type: menu
+    prompt: menu
+    options:
+      "1": {next: queue, set: {skill: billing}}
+      "2": {next: queue, set: {skill: sales}}
+    fallback: queue
+  queue:
+    type: transfer
+    queue: service
+    priority: 3
+    failed: end
+  end:
+    type: hang_up
+"""
+
+
+def test_the_business_type_chosen_in_the_flow_routes_the_caller_through_the_acd(
+    flows: Path,
+) -> None:
+    secret = SECRET
+    agents = [
+        {
+            "job": job,
+            "password": secret,
+            "station": ext,
+            "groups": ["service"],
+            "skills": skills,
+            "permissions": ["answer_queue"],
+        }
+        for job, ext, skills in (("1001", "8001", {"sales": 5}), ("1002", "8002", {"billing": 5}))
+    ]
+    queues = [{"name": "service", "groups": ["service"], "strategy": "skill"}]
+    with Rig(flows, QUEUE, agents=agents, queues=queues) as rig:
+        handed: list[tuple[Any, ...]] = []
+        enqueue = rig.engine.enqueue
+
+        def noted(channel: int, queue: str, **kw: Any) -> None:  # records, then the real one
+            handed.append((channel, queue, kw))
+            enqueue(channel, queue, **kw)
+
+        rig.engine.enqueue = noted  # type: ignore[method-assign]
+        for job in ("1001", "1002"):
+            rig.engine.acd.login(job, "4321", None, "api")
+        rig.board.phone(2).auto_answer(1, [Pause(20)])
+        rig.board.phone(3).auto_answer(1, [Speak(tone=1300, seconds=20)])
+        rig.call([WaitSilence(), Press("1"), Speak(tone=700, seconds=30)])
+        rig.run(12)
+        assert handed == [
+            (0, "service", {"priority": 3, "skill": "billing", "data": {"skill": "billing"}})
+        ]
+        assert rig.engine.machines[0].state is TrunkState.CONNECTED
+        assert rig.engine.machines[3].state is StationState.CONNECTED  # 8002: billing
+        assert rig.engine.machines[2].state is StationState.IDLE
+        (call,) = rig.engine.calls.values()
+        assert call.ivr is None and call.cdr.extra["var.skill"] == "billing"
+        assert call.cdr.extra["agent"] == "1002"
+        assert rig.said("transfer") == ["queue service"]
+
+
+def test_a_queue_the_site_lacks_is_refused_at_load(flows: Path) -> None:
+    queues = [{"name": "care", "groups": ["service"]}]
+    agents = [{"job": "1001", "password": SECRET, "station": "8001", "groups": ["service"]}]
+    with pytest.raises(ConfigFileError, match=r"no queue 'service' in the site \(queues: care\)"):
+        Rig(flows, QUEUE, queues=queues, agents=agents)
