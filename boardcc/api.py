@@ -52,6 +52,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
+from boardcc.acd import commands as agent_commands
+
 __all__ = [
     "TOO_SLOW",
     "UNAUTHORISED",
@@ -197,11 +199,7 @@ COMMANDS: dict[str, _Command] = {
 }
 
 #: Commands of the protocol that the engine cannot carry out yet, and why.
-NOT_YET = {
-    "answer": "answer is not available yet: it comes with agents and call control (issue 8); "
-    "answer on the desk phone",
-    "transfer": "transfer is not available yet: it comes with the ACD (issue 8)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 class _Refused(Exception):
@@ -291,6 +289,7 @@ class _Connection:
         self.after = 0  # events up to this number are in the snapshot sent
         self.sender: asyncio.Task[None] | None = None
         self.closer: asyncio.Task[None] | None = None
+        self.agent: str | None = None  # the job number after `login` (boardcc.acd.commands)
 
     def offer(self, seq: int | None, text: str) -> bool:
         """Queue a message (`seq` None for replies); False if the queue is full."""
@@ -564,7 +563,10 @@ class ApiServer:
             return _reply(id_, error=f"unknown message type {kind!r}: expected 'command'")
         if id_ is None:
             return _reply(None, error="a command needs an 'id' (a string or integer)")
+        name = message.get("command")
         try:
+            if agent_commands.takes(name, conn.agent):
+                return await self._agent_command(conn, id_, str(name), message)
             command, args = _read_command(message)
             log.info("API %s: %s %s", conn.who, message["command"], args)
             result = await self._from_engine(self.engine.submit(lambda: command.run(self, args)))
@@ -575,6 +577,26 @@ class ApiServer:
         except Exception as exc:
             log.exception("API command %s failed", message.get("command"))
             return _reply(id_, error=f"internal error: {type(exc).__name__}: {exc}")
+        return _reply(id_, result)
+
+    async def _agent_command(
+        self, conn: _Connection, id_: Any, name: str, message: dict[str, Any]
+    ) -> str:
+        """An agent's command (docs/api.md): the engine checks state and permissions."""
+        args = {k: v for k, v in message.items() if k not in ("type", "id", "command")}
+        shown = {k: ("***" if k == "password" else v) for k, v in args.items()}
+        who = f"agent {conn.agent} at {conn.who}" if conn.agent else conn.who
+        log.info("API %s: %s %s", who, name, shown)
+        acd = getattr(self.engine, "acd", None)
+        if acd is None:
+            raise _Refused(f"{name}: this engine has no ACD")
+        result = await self._from_engine(
+            self.engine.submit(lambda: agent_commands.run(acd, conn.agent, name, args))
+        )
+        if name == "login":
+            conn.agent = result["agent"]["job"]
+        elif name == "logout":
+            conn.agent = None
         return _reply(id_, result)
 
     async def _from_engine(self, future: concurrent.futures.Future[T]) -> T:

@@ -270,6 +270,8 @@ class Acd:
         for key in ("name", "station", "groups", "skills", "permissions", "regions"):
             if key in fields:
                 data[key] = fields[key]
+        if data.get("station") == "":
+            data["station"] = None  # the editor's empty field: no phone of its own
         if "password" in fields:
             data["password"] = hash_password(str(fields["password"]))
         elif current is None:

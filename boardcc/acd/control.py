@@ -234,9 +234,9 @@ class CallControl:
         e.feed(ch, ev.Alert(at, self.acd.settings.transfer_ring_s))
         assert s.agent.channel is not None
         e.mixer.tone(s.agent.channel, "ringback", at)
-        s.call.cdr.extra["transfers"] = (
-            s.call.cdr.extra.get("transfers", "") + f"{s.agent.job}->{e.extension_of.get(ch)} "
-        ).lstrip()
+        done = s.call.cdr.extra.get("transfers", "")
+        move = f"{s.agent.job}->{e.extension_of.get(ch)}"
+        s.call.cdr.extra["transfers"] = f"{done} {move}" if done else move
         self.acd._publish_agent(s.agent)
 
     def complete(self, agent: Agent, mode: str) -> None:
