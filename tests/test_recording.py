@@ -519,3 +519,22 @@ def test_a_call_that_joins_a_named_queue_is_recorded_with_the_queue(tmp_path: Pa
     rig.recorder.close()
     rig.store.close()
     rig.board.close()
+
+
+def test_recordings_spread_over_several_writer_threads(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, site(tmp_path, all=True, writers=2))
+    rig.call(trunk=0, station=2)
+    rig.board.phone(3).auto_answer(1, [Speak(tone=1000, seconds=4.0), Pause(0.5), HangUp()])
+    rig.board.incoming_call(1, at=0.2, caller_id="0213", script=[Speak(tone=500, seconds=60.0)])
+    rig.engine.run_for(4.0)
+    # Both calls are recorded at once, each by a writer thread of its own.
+    assert len({id(w) for w in rig.recorder._writer_of.values()}) == 2
+    rig.engine.run_for(10.0)
+    rig.recorder.close()
+    first, second = sorted(rig.index.find(), key=lambda r: r.caller, reverse=True)
+    for rec, left, right in ((first, 700, 1300), (second, 500, 1000)):
+        x = read_audio(rec.path).samples
+        assert peak_hz(x[0, 800:24000]) == pytest.approx(left, abs=3)
+        assert peak_hz(x[1, 800:24000]) == pytest.approx(right, abs=3)
+    rig.store.close()
+    rig.board.close()

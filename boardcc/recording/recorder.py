@@ -85,13 +85,21 @@ class Recorder:
         if index is not None:
             index.recover()  # entries a killed run left open, completed from their files
         self.problems: list[str] = []
-        self.writer = RecordingWriter(
-            index,
-            fs=engine.fs,
-            block=engine.block,
-            sync_s=settings.sync_s,
-            on_problem=self._problem,
-        )
+        # Codecs cost what they cost (MP3 most): a site recording many calls in one spreads
+        # them over several writer threads (libsndfile runs without the GIL).
+        self.writers = [
+            RecordingWriter(
+                index,
+                fs=engine.fs,
+                block=engine.block,
+                sync_s=settings.sync_s,
+                on_problem=self._problem,
+            )
+            for _ in range(settings.writers)
+        ]
+        self._writer_of: dict[str, RecordingWriter] = {}
+        self._shares: list[tuple[RecordingWriter, tuple[str, ...], npt.NDArray[np.intp]]] = []
+        self._turn = 0
         self.active: dict[str, _Active] = {}
         self.of_call: dict[str, str] = {}  # call id -> recording id
         self.of_tap: dict[int, str] = {}  # record channel -> recording id
@@ -119,10 +127,22 @@ class Recorder:
         block = np.empty((len(self._ids), 2, rx.shape[1]), np.int16)
         block[:, 0] = rx[self._left]
         block[:, 1] = tx[self._right]
-        self.writer.audio(self._ids, block)
+        if len(self._shares) == 1:
+            writer, ids, _ = self._shares[0]
+            writer.audio(ids, block)
+            return
+        for writer, ids, rows in self._shares:
+            writer.audio(ids, block[rows])
 
     def _rebuild(self) -> None:
         self._ids = tuple(self.active)
+        shares: dict[RecordingWriter, list[int]] = {}
+        for row, rid in enumerate(self._ids):
+            shares.setdefault(self._writer_of[rid], []).append(row)
+        self._shares = [
+            (w, tuple(self._ids[r] for r in rows), np.array(rows, np.intp))
+            for w, rows in shares.items()
+        ]
         self._left = np.fromiter((a.left for a in self.active.values()), np.intp, len(self._ids))
         self._right = np.fromiter((a.right for a in self.active.values()), np.intp, len(self._ids))
 
@@ -146,8 +166,8 @@ class Recorder:
         self._parties(rec, call)
         self.active[rec.recording_id] = _Active(rec, anchor, anchor, manual)
         self.of_call[call.cdr.call_id] = rec.recording_id
+        self._open(rec)
         self._rebuild()
-        self.writer.open(_copy(rec))
         self.engine._publish({"type": "recording", "event": "start", **_brief(rec)})
         _log.info(
             "录音开始 recording %s started: call %s, %s",
@@ -163,8 +183,8 @@ class Recorder:
         rec = self._new("capture", False)
         rec.path, rec.codec, rec.indexed = str(path), codec, False
         self.active[rec.recording_id] = _Active(rec, channel, channel)
+        self._open(rec)
         self._rebuild()
-        self.writer.open(_copy(rec))
         return rec.recording_id
 
     def stop(self, recording_id: str, then: Callable[[Recording], None] | None = None) -> None:
@@ -180,7 +200,7 @@ class Recorder:
             self.of_tap.pop(tap, None)
         rec.ended = self.engine.wall()
         self._rebuild()
-        self.writer.close_recording(_copy(rec), then)
+        self._writer_of.pop(recording_id).close_recording(_copy(rec), then)
         if rec.indexed:
             self.engine._publish({"type": "recording", "event": "end", **_brief(rec)})
 
@@ -189,7 +209,19 @@ class Recorder:
         for rid in list(self.active):
             self.stop(rid)
         self.jobs.shutdown(wait=True)
-        self.writer.close(timeout)
+        for writer in self.writers:
+            writer.close(timeout)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every writer has written what it was given; False on timeout."""
+        return all(w.flush(timeout) for w in self.writers)
+
+    def _open(self, rec: Recording) -> None:
+        """Give `rec` to the next writer in turn (before it joins the gather)."""
+        writer = self.writers[self._turn % len(self.writers)]
+        self._turn += 1
+        self._writer_of[rec.recording_id] = writer
+        writer.open(_copy(rec))
 
     def apply_retention(self) -> int:
         """Delete or move the recordings older than the retention policy keeps them (a
@@ -273,8 +305,8 @@ class Recorder:
                     self._parties(rec, call)
             self.active[rec.recording_id] = _Active(rec, ch, ch, taps={ch})
             self.of_tap[ch] = rec.recording_id
+            self._open(rec)
             self._rebuild()
-            self.writer.open(_copy(rec))
             self.engine._publish({"type": "recording", "event": "start", **_brief(rec)})
         elif isinstance(event, OnHook) and ch in self.of_tap:
             active = self.active[self.of_tap[ch]]

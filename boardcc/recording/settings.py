@@ -64,6 +64,7 @@ class RecordingSettings(_Strict):
     stations: list[str] = []
     taps: bool = True  # record-only channels record whenever the line they tap is in use
     sync_s: float = Field(default=0.5, gt=0, le=10)  # file written and made whole this often
+    writers: int = Field(default=1, ge=1, le=64)  # writer threads (docs/recording.md: MP3)
     retention: Retention = Retention()
     feature_code: str = "*5"  # desk phone: *5# the latest recording, *5 n# the n-th latest
     playback_extensions: list[str] = []  # stations that may play recordings by phone
