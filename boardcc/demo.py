@@ -6,17 +6,27 @@ caller ID, a few of them giving up before anyone answers), and agents who answer
 ring or two, talk for a while and hang up — so the channel table, the monitor API and the
 CDR store have real traffic to show. Arrivals are a Poisson process at `calls_per_minute`,
 seeded, scheduled a minute ahead on the board's own clock.
+
+Calls go through two queues (docs/acd.md): the service line to agents 1001-1003 (longest
+idle first), the care line to agent 1004 with 1003 joining after 20 s (tiers). The agents'
+password is made at random for each run (there is no default password): `log_in_agents`
+logs them in at their desk phones, and API clients of the demo cannot log in as them.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import numpy as np
 
+from boardcc.acd.passwords import hash_password
+
 from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
 
 TRUNKS, STATIONS = 20, 4
+_PASSWORD = secrets.token_urlsafe(16)  # this run's only; never shown
+_RIGHTS = ["answer_queue", "answer_internal", "dial_internal", "dial_local", "pickup", "grab"]
 
 DEMO_SITE: dict[str, Any] = {
     "site": "demo",
@@ -28,17 +38,29 @@ DEMO_SITE: dict[str, Any] = {
         {"channel": 20 + i, "extension": f"800{i + 1}", "group": "agents", "name": f"Agent {i + 1}"}
         for i in range(STATIONS)
     ],
-    "inbound": [
+    "agents": [
         {
-            "name": "service",
-            "access_number": "400800888",
-            "steps": [{"ring_group": {"stations": ["8001", "8002", "8003"], "strategy": "all"}}],
-        },
+            "job": f"100{i + 1}",
+            "name": f"Agent {i + 1}",
+            "password": hash_password(_PASSWORD),
+            "station": f"800{i + 1}",
+            "groups": ["service"] if i < 3 else ["care"],
+            "permissions": _RIGHTS,
+        }
+        for i in range(STATIONS)
+    ],
+    "queues": [
+        {"name": "service", "groups": ["service"], "strategy": "longest_idle", "wrap_up_s": 3},
         {
             "name": "care",
-            "access_number": "400800999",
-            "steps": [{"station": "8004"}, {"station": "8003"}],
+            "members": ["1004", {"agent": "1003", "tier": 2}],
+            "tier_wait_s": 20,
+            "wrap_up_s": 3,
         },
+    ],
+    "inbound": [
+        {"name": "service", "access_number": "400800888", "steps": [{"queue": "service"}]},
+        {"name": "care", "access_number": "400800999", "steps": [{"queue": "care"}]},
     ],
     "outbound": [{"station_group": "agents", "trunk_group": "service", "hunting": "round_robin"}],
 }
@@ -89,6 +111,12 @@ class Traffic:
             )
             self.offered += 1
         self.scheduled_until = horizon
+
+
+def log_in_agents(engine: Any) -> None:
+    """Log the demo's agents in at their desk phones, ready."""
+    for job in engine.acd.agents:
+        engine.acd.login(job, _PASSWORD, None, "phone")
 
 
 def demo_board(seed: int = 1) -> SimBoard:

@@ -75,7 +75,7 @@ class RunOptions:
 
 def run(options: RunOptions) -> int:
     """Run until Ctrl-C or `options.seconds`; returns the exit status."""
-    from boardcc.demo import DEMO_SITE, Traffic, demo_board
+    from boardcc.demo import DEMO_SITE, Traffic, demo_board, log_in_agents
 
     site: SiteConfig = load_site(options.site if options.site else DEMO_SITE)
     if options.database:
@@ -105,6 +105,7 @@ def run(options: RunOptions) -> int:
         engine.subscribe(counters)
         if options.site is None:
             traffic = Traffic(board, options.calls_per_minute)  # type: ignore[arg-type]
+            log_in_agents(engine)
         api = None
         if options.api:
             from boardcc.api import ApiServer

@@ -179,3 +179,10 @@ def test_a_damaged_region_table_names_the_line(tmp_path: Path) -> None:
     table.write_text("010,北京\nnot a line\n", "utf-8")
     with pytest.raises(ValueError, match=r"regions.csv:2: expected 'prefix,region'"):
         Regions.from_csv(str(table))
+
+
+def test_the_shipped_sample_region_table_loads() -> None:
+    from importlib.resources import files
+
+    r = Regions.from_csv(str(files("boardcc") / "samples" / "regions.csv"))
+    assert r.of("075512345678") == "深圳" and r.of("13800101234") == "北京"
