@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from boardcc.acd.passwords import hash_password
-
 from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
 
 TRUNKS, STATIONS = 20, 4
