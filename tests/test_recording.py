@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boardcc.cdr import Disposition
 from boardcc.config import load_site
 from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak
 from boardcc.dsp import detect_tones, read_audio
@@ -536,5 +537,60 @@ def test_recordings_spread_over_several_writer_threads(tmp_path: Path) -> None:
         x = read_audio(rec.path).samples
         assert peak_hz(x[0, 800:24000]) == pytest.approx(left, abs=3)
         assert peak_hz(x[1, 800:24000]) == pytest.approx(right, abs=3)
+    rig.store.close()
+    rig.board.close()
+
+
+def test_one_recording_follows_a_call_transferred_twice(tmp_path: Path) -> None:
+    from boardcc.drivers.sim import Flash, Press
+    from tests.test_acd import PASSWORD, agent
+
+    spec = {
+        "trunk_groups": [{"name": "main", "channels": "0", "access_number": "400800888"}],
+        "stations": [{"channel": 1 + i, "extension": f"800{i + 1}"} for i in range(3)],
+        "agents": [agent(f"100{i + 1}", f"800{i + 1}") for i in range(3)],
+        "queues": [{"name": "service", "members": ["1001"], "wrap_up_s": 3.0}],
+        "inbound": [{"name": "all", "steps": [{"queue": "service"}]}],
+        "recording": {"folder": str(tmp_path / "rec"), "queues": ["service"]},
+    }
+    rig = Rig(tmp_path, spec, trunks=1, stations=3)
+    for job in ("1001", "1002", "1003"):
+        rig.engine.acd.login(job, PASSWORD, None, "api")
+    b = rig.board
+    # 8001 (1300 Hz) talks, then transfers to 8002 (1900 Hz), who transfers to 8003 (1000 Hz).
+    b.phone(1).auto_answer(
+        1,
+        [Speak(tone=1300, seconds=3.0), Flash(), Pause(1.0), Press("8002#"), Pause(6.0), HangUp()],
+    )
+    b.phone(2).auto_answer(
+        2,
+        [Speak(tone=1900, seconds=5.0), Flash(), Pause(1.0), Press("8003#"), Pause(4.0), HangUp()],
+    )
+    b.phone(3).auto_answer(1, [Speak(tone=1000, seconds=8.0), HangUp()])
+    b.incoming_call(0, at=0.5, caller_id="13812345678", script=[Speak(tone=700, seconds=90.0)])
+    rig.engine.run_for(45.0)
+    assert rig.engine.idle()
+    (call,) = [c for c in rig.store.find() if c.trunk == "sim/0"]
+    assert call.disposition is Disposition.ANSWERED
+    rig.recorder.close()
+    (rec,) = rig.index.find()  # one recording for the whole call, not one per leg
+    assert rec.call_id == call.call_id and rec.status == "done"
+    assert rec.names("agent") == ["1001", "1002", "1003"]
+    assert rec.names("station") == ["8001", "8002", "8003"]
+    assert rec.names("queue") == ["service"]
+    assert rec.names("leg") == ["sim/0", "sim/1", "sim/2", "sim/3"]
+    x = read_audio(rec.path).samples
+    # From the queue to the caller's last words with 8003: the whole call.
+    assert rec.duration_s == pytest.approx(x.shape[1] / FS)
+    assert call.ended is not None
+    assert rec.duration_s > (call.ended - call.answered).total_seconds() - 1.0
+    # The caller throughout on the left; on the right each agent in turn.
+    windows = range(0, x.shape[1] - 4000, 2000)
+    assert all(abs(peak_hz(x[0, i : i + 4000]) - 700) < 4 for i in windows)
+    right = [peak_hz(x[1, i : i + 4000]) for i in windows]
+    first = {
+        hz: next(k for k, f in enumerate(right) if abs(f - hz) < 4) for hz in (1300, 1900, 1000)
+    }
+    assert first[1300] < first[1900] < first[1000]
     rig.store.close()
     rig.board.close()
