@@ -594,3 +594,43 @@ def test_one_recording_follows_a_call_transferred_twice(tmp_path: Path) -> None:
     assert first[1300] < first[1900] < first[1000]
     rig.store.close()
     rig.board.close()
+
+
+def test_an_agent_records_by_hand_only_with_the_permission(tmp_path: Path) -> None:
+    from boardcc.acd import commands
+    from boardcc.acd.agent import AgentError
+    from tests.test_acd import ALL_RIGHTS, PASSWORD, agent
+
+    spec = {
+        "trunk_groups": [{"name": "main", "channels": "0-1", "access_number": "400800888"}],
+        "stations": [{"channel": 2, "extension": "8001"}, {"channel": 3, "extension": "8002"}],
+        "agents": [
+            agent("1001", "8001", permissions=[*ALL_RIGHTS, "record_manually"]),
+            agent("1002", "8002"),
+        ],
+        "queues": [{"name": "service", "members": ["1001", "1002"], "strategy": "fixed_order"}],
+        "inbound": [{"name": "all", "steps": [{"queue": "service"}]}],
+        "recording": {"folder": str(tmp_path / "rec")},
+    }
+    rig = Rig(tmp_path, spec)
+    acd = rig.engine.acd
+    for job in ("1001", "1002"):
+        acd.login(job, PASSWORD, None, "api")
+    rig.call(trunk=0, station=2, talk_s=8.0)
+    rig.board.phone(3).auto_answer(1, [Speak(tone=1000, seconds=8.0), HangUp()])
+    rig.board.incoming_call(1, at=0.5, caller_id="0213", script=[Speak(tone=500, seconds=60)])
+    rig.engine.run_for(5.0)
+    assert not rig.recorder.active  # the site records nothing by itself
+    with pytest.raises(AgentError, match="lacks 'record_manually'"):
+        commands.run(acd, "1002", "record_start", {})
+    rid = commands.run(acd, "1001", "record_start", {})["recording_id"]
+    assert commands.run(acd, "1001", "record_start", {}) == {"recording_id": rid}
+    rig.engine.run_for(2.0)
+    commands.run(acd, "1001", "record_stop", {})
+    rig.engine.run_for(10.0)
+    rig.recorder.close()
+    (rec,) = rig.index.find()
+    assert rec.kind == "manual" and rec.names("agent") == ["1001"]
+    assert rec.duration_s == pytest.approx(2.0, abs=0.05)
+    rig.store.close()
+    rig.board.close()

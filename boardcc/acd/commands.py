@@ -75,6 +75,21 @@ def _transfer(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _record(start: bool) -> Run:
+    """The agent's own call recorded by hand (docs/recording.md): ``record_manually``."""
+
+    def run(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+        agent.need("record_manually")
+        if agent.channel is None:
+            raise AgentError(f"agent {agent.job} is at no phone / 座席 {agent.job} 未在话机上")
+        if start:
+            return {"recording_id": acd.engine.record(agent.channel)}
+        acd.engine.stop_recording(agent.channel)
+        return {}
+
+    return run
+
+
 def _monitor(mode: str) -> Run:
     def run(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
         return {"call_id": acd.control.monitor(agent, args["agent"], mode)}
@@ -110,6 +125,8 @@ COMMANDS: dict[str, AgentCommand] = {
     "barge": AgentCommand({"agent": S}, _monitor("barge")),
     "force_release": AgentCommand({"agent": S}, _c("force_release", "agent")),
     "force_logout": AgentCommand({"agent": S}, _c("force_logout", "agent")),
+    "record_start": AgentCommand({}, _record(True)),
+    "record_stop": AgentCommand({}, _record(False)),
     "agents": AgentCommand({}, _agents),
     "queues": AgentCommand({}, _queues),
     "agent_save": AgentCommand(
@@ -133,13 +150,18 @@ LOGIN = AgentCommand(
 )
 
 
+#: Commands an anonymous connection (the operator) has in a form of its own (docs/api.md).
+OPERATORS = ("dial", "hang_up", "record_start", "record_stop")
+
+
 def takes(name: object, agent: str | None) -> bool:
     """Whether `name` is an agent command for a connection logged in as `agent` (None:
-    anonymous, which has only `login`; its `dial` and `hang_up` are the operator's)."""
+    anonymous, which has only `login`; its `dial`, `hang_up` and recording commands are
+    the operator's)."""
     return (
         name == "login"
         or (agent is not None and name in COMMANDS)
-        or (agent is None and name in COMMANDS and name not in ("dial", "hang_up"))
+        or (agent is None and name in COMMANDS and name not in OPERATORS)
     )
 
 
