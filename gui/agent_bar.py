@@ -92,6 +92,9 @@ class AgentBar(QWidget):
         for name, button in self.buttons.items():
             button.clicked.connect(lambda _=False, n=name: self.press(n))
 
+        self.password.returnPressed.connect(lambda: self.press("login"))
+        self.number.returnPressed.connect(lambda: self._press_if_enabled("dial"))
+        self.digits.returnPressed.connect(lambda: self._press_if_enabled("send_digits"))
         login = QHBoxLayout()
         for w in (self.job_edit, self.password, self.station, self.buttons["login"]):
             login.addWidget(w)
@@ -203,6 +206,10 @@ class AgentBar(QWidget):
         self.pop.show()
 
     # -- commands ---------------------------------------------------------------------------------
+
+    def _press_if_enabled(self, name: str) -> None:
+        if self.buttons[name].isEnabled():
+            self.press(name)
 
     def press(self, name: str) -> None:
         """Send the command of button `name` with the fields it needs."""
