@@ -31,6 +31,7 @@ from boardcc.config import load_site  # noqa: E402
 from boardcc.drivers.sim import HangUp, Pause, SimBoard, Speak  # noqa: E402
 from boardcc.engine import Engine  # noqa: E402
 from boardcc.gui import i18n  # noqa: E402
+from boardcc.gui.grid import _who  # noqa: E402
 from boardcc.gui.legend import Look  # noqa: E402
 from boardcc.gui.link import EngineLink  # noqa: E402
 from boardcc.gui.window import MonitorWindow  # noqa: E402
@@ -173,6 +174,27 @@ def test_after_a_busy_minute_of_the_demo_the_grid_is_the_engines(
             }
             assert busy >= 6
             assert rig.window.grab().save(str(tmp_path / "busy.png"))
+        finally:
+            rig.close()
+
+
+def test_the_ivr_node_of_a_caller_shows_on_the_trunk(app: QtWidgets.QApplication) -> None:
+    site = SITE | {
+        "stations": [{"channel": 3 + i, "extension": f"800{i + 1}"} for i in range(4)],
+        "inbound": [{"name": "menu", "steps": [{"ivr": "main_menu"}]}],
+    }
+    i18n.install(app, "en")
+    with SimBoard(trunks=3, stations=4, seed=3) as board:
+        rig = Rig(app, board, site)
+        try:
+            board.incoming_call(0, at=0.3, caller_id={"number": "13812345678"}, script=[])
+            rig.pump(lambda: rig.window.model.connected)
+            rig.pump(lambda: rig.window.model.channels[0].data.get("node") == "main_menu.language")
+            assert rig.look(0) is Look.TALKING
+            truth = rig.engine.submit(rig.engine.snapshot)
+            rig.engine.tick()
+            assert truth.result()["channels"][0]["node"] == "main_menu.language"
+            assert _who(rig.window.model, rig.window.model.channels[0]) == "IVR main_menu.language"
         finally:
             rig.close()
 
