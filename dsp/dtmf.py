@@ -531,7 +531,8 @@ class DtmfReceiver:
         np.matmul(np.square(now_rows), self._ones, out=figures[6].reshape(4 * m))
         power[8:, 3:].sum(axis=0, out=figures[7])
 
-        # Checks, each (evaluation, pair); an evaluation hits when all hold.
+        # Checks, each (evaluation, pair); an evaluation hits when all hold: 0-4 the linear
+        # tests, 5 each tone stands out, 6 the window is judged, 7-8 frequency, 9 overtones.
         checks = np.empty((10, 4, m), bool)
         tones = power[:8, 3:].reshape(2, 4, 4, m)  # group, tone, evaluation, pair
         top = tones.max(axis=1, out=figures[0:2])
