@@ -118,8 +118,20 @@ class Acd:
                 log.exception("ACD timer %s %s failed", kind, a)
         if now >= self._next_check:
             self._next_check = now + self.fs
+            self._sweep(now)
             if self.waiting:
                 self._every_second(now)
+
+    def _sweep(self, now: int) -> None:
+        """An agent in a call whose phone has no call any more is free (whatever notice was
+        missed): the state never outlives the call."""
+        for agent in self.at_station.values():
+            if agent.state not in (AgentState.IN_CALL, AgentState.ON_HOLD):
+                continue
+            ch = agent.channel
+            if ch is not None and ch not in self.engine.call_of:
+                self.control.sessions.pop(agent.job, None)
+                self._agent_free(agent, now, wrap_s=0.0)
 
     # -- events out -----------------------------------------------------------------------------
 
@@ -687,9 +699,8 @@ class Acd:
             return True
         if what == "answered" and agent.state is AgentState.RINGING:
             self._callback_answered(agent, at)
-        elif what in ("dialled", "answered") and agent.state in (
-            AgentState.IDLE,
-            AgentState.WRAP_UP,
+        elif (what == "answered" or (what == "dialled" and data.get("number"))) and (
+            agent.state in (AgentState.IDLE, AgentState.WRAP_UP)
         ):
             self._set_state(agent, "talk", at)
             if call is not None:

@@ -1,0 +1,186 @@
+"""Random agent commands, hang-ups and hook flashes never leave the ACD in a bad state.
+
+Hypothesis draws callers (who hang up at any moment), desk-phone users (lifting, dropping,
+flashing, keying feature codes and extensions) and agent commands through the engine
+(status, hold, transfers, conferences, pickup, grab, supervisors), at random times. After
+every step: no agent is reserved or ringing without a call, no queued caller is lost (every
+waiting caller's call is open), and no channel's handling failed. Once everybody has hung
+up: every channel idle, no call open, nobody waiting, every agent idle, and every call's
+record closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from boardcc.acd.agent import AgentError, AgentState, AgentStatus
+from boardcc.cdr import Disposition
+from boardcc.config import load_site
+from boardcc.drivers.sim import Flash, HangUp, LiftHandset, Pause, Press, SimBoard, Speak
+from boardcc.engine import Engine
+from tests.test_acd import HASH, PASSWORD, Store, agent
+
+SITE: dict[str, Any] = {
+    "trunk_groups": [{"name": "main", "channels": "0-1", "access_number": "400800888"}],
+    "stations": [{"channel": 2 + i, "extension": f"800{i + 1}"} for i in range(3)],
+    "agents": [agent(f"100{i + 1}", f"800{i + 1}") for i in range(3)],
+    "queues": [
+        {
+            "name": "service",
+            "groups": ["service"],
+            "ring_s": 4,
+            "wrap_up_s": 1,
+            "max_wait_s": 30,
+            "callback_key": "2",
+            "leave_key": "0",
+            "leave_to": [{"hang_up": True}],
+        }
+    ],
+    "inbound": [{"name": "all", "steps": [{"queue": "service"}]}],
+    "outbound": [{"trunk_group": "main"}],
+    "acd": {"max_missed_offers": 2},
+    "timeouts": {"soft_dial_answer_s": 5, "station_ring_s": 5, "interdigit_s": 1.5},
+}
+assert HASH
+
+times = st.floats(min_value=0.0, max_value=10.0, allow_nan=False)
+short = st.floats(min_value=0.1, max_value=5.0, allow_nan=False)
+incoming = st.tuples(st.just("call"), times, st.integers(0, 1), short, st.sampled_from("n02"))
+phone = st.tuples(
+    st.just("phone"),
+    times,
+    st.integers(2, 4),
+    st.lists(
+        st.sampled_from(["lift", "drop", "flash", "dial_ext", "login", "ready", "star3", "wait"]),
+        min_size=1,
+        max_size=5,
+    ),
+)
+COMMANDS = [
+    "ready",
+    "not_ready",
+    "hold",
+    "retrieve",
+    "blind",
+    "consult",
+    "complete",
+    "conference",
+    "conference_complete",
+    "reconnect",
+    "pickup",
+    "grab",
+    "listen",
+    "barge",
+    "hang_up",
+    "force_release",
+    "logout",
+]
+command = st.tuples(st.just("command"), times, st.integers(0, 2), st.sampled_from(COMMANDS))
+actions = st.lists(st.one_of(incoming, phone, command), max_size=10)
+
+
+def phone_steps(words: list[str]) -> list[Any]:
+    out: list[Any] = []
+    for w in words:
+        out += {
+            "lift": [LiftHandset()],
+            "drop": [HangUp()],
+            "flash": [Flash(300)],
+            "dial_ext": [Press("8002#", on_ms=80, off_ms=80)],
+            "login": [Press(f"*11003#{PASSWORD}#", on_ms=80, off_ms=80)],
+            "ready": [Press("*2#", on_ms=80, off_ms=80)],
+            "star3": [Press("*3", on_ms=80, off_ms=80)],
+            "wait": [Pause(1.5)],
+        }[w]
+    return out
+
+
+def run_command(engine: Engine, job: str, name: str) -> None:
+    acd, control = engine.acd, engine.acd.control
+    a = acd.agents[job]
+    other = "1002" if job != "1002" else "1001"
+    calls = list(acd.waiting)
+    try:
+        {
+            "ready": lambda: acd.set_status(a, AgentStatus.READY),
+            "not_ready": lambda: acd.set_status(a, AgentStatus.NOT_READY, "小休"),
+            "hold": lambda: control.hold(a),
+            "retrieve": lambda: control.retrieve(a),
+            "blind": lambda: control.transfer(a, "8003", "blind"),
+            "consult": lambda: control.transfer(a, f"agent:{other}", "consult"),
+            "complete": lambda: control.complete(a, "transfer"),
+            "conference": lambda: control.conference(a, "8003"),
+            "conference_complete": lambda: control.complete(a, "conference"),
+            "reconnect": lambda: control.reconnect(a),
+            "pickup": lambda: control.pickup(a, "8001"),
+            "grab": lambda: control.grab(a, calls[0] if calls else "none"),
+            "listen": lambda: control.monitor(a, other, "listen"),
+            "barge": lambda: control.monitor(a, other, "barge"),
+            "hang_up": lambda: control.hang_up(a),
+            "force_release": lambda: control.force_release(a, other),
+            "logout": lambda: acd.logout(a),
+        }[name]()
+    except AgentError:
+        pass  # refused in this state: the engine says why
+
+
+def check(engine: Engine) -> None:
+    assert engine.errors == 0, "a channel's handling failed"
+    for a in engine.acd.agents.values():
+        if a.state in (AgentState.RESERVED, AgentState.RINGING):
+            assert a.call_id in engine.calls, f"agent {a.job} {a.state} without a call"
+    for w in engine.acd.waiting.values():
+        assert w.callback or w.call_id in engine.calls, "a queued caller was lost"
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions)
+def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any, ...]]) -> None:
+    board = SimBoard(trunks=2, stations=3, seed=7)
+    store = Store()
+    with board:
+        engine = Engine(load_site(SITE), board, store=store)
+        for job in ("1001", "1002"):
+            engine.acd.login(job, PASSWORD, None, "api")
+        for s in (2, 3):
+            board.phone(s).auto_answer(2, [Speak(tone=1300, seconds=3.0)])
+        for item in plan:
+            kind, at = item[0], item[1]
+            if kind == "call":
+                _, _, trunk, hold, key = item
+                script = [Pause(hold)] + ([Press(key)] if key != "n" else []) + [HangUp()]
+                board.incoming_call(trunk, at=at, caller_id="1380000000", script=script)
+            elif kind == "phone":
+                _, _, station, words = item
+                board.phone(station).run(phone_steps(words), round(at * 8000))
+            else:
+                _, _, k, name = item
+                job = f"100{k + 1}"
+                board.at(at, lambda b, j=job, n=name: engine.submit(lambda: run_command(engine, j, n)))
+        for _ in range(40):
+            engine.run_for(0.4)
+            check(engine)
+        # Everybody hangs up.
+        for t in (0, 1):
+            board.hang_up_far(t)
+        for s in (2, 3, 4):
+            board.phone(s).auto_answer(0)
+            board.phone(s).cancel()
+            board.phone(s).replace(board.now)
+        for _ in range(30):
+            engine.run_for(1.0)
+            check(engine)
+        for s in (2, 3, 4):
+            board.phone(s).replace(board.now)
+        engine.acd.waiting = {k: w for k, w in engine.acd.waiting.items() if not w.callback}
+        engine.run_for(10.0)
+        check(engine)
+        assert engine.idle(), engine.snapshot()
+        assert not engine.acd.waiting
+        assert all(a.state is AgentState.IDLE for a in engine.acd.agents.values())
+        assert all(c.disposition is not Disposition.OPEN for c in store.last.values())
