@@ -304,3 +304,38 @@ def test_the_owner_records_a_greeting_by_phone_and_callers_hear_it(tmp_path: Pat
     loud = [peak_hz(heard[i : i + 2400]) for i in range(0, heard.size - 2400, 800)]
     assert any(abs(f - 900) < 5 for f in loud) and not any(abs(f - 500) < 5 for f in loud)
     rig.close()
+
+
+def test_an_agents_box_lights_the_phone_the_agent_is_logged_in_at(tmp_path: Path) -> None:
+    from tests.test_acd import PASSWORD, agent
+
+    config = load_site(
+        {
+            "trunk_groups": [{"name": "g", "channels": "0"}],
+            "stations": [
+                {"channel": 1, "extension": "8001"},
+                {"channel": 2, "extension": "8002"},
+            ],
+            "agents": [agent("1001", "8001")],
+            "inbound": [{"name": "r", "steps": [{"voicemail": "agent:1001"}]}],
+            "voicemail": {"folder": str(tmp_path / "vm"), "boxes": [{"box": "agent:1001"}]},
+        }
+    )
+    with SimBoard(trunks=1, stations=2, seed=4) as board:
+        engine = Engine(config, board, start_time=START)
+        recorder = Recorder(engine, config.recording)
+        vm = Voicemail(engine, config.voicemail)
+        engine.acd.login("1001", PASSWORD, "8002", "api")  # at 8002 today
+        board.incoming_call(
+            0,
+            at=0.2,
+            caller_id="13812345678",
+            script=[Pause(1.2), Speak(tone=700, seconds=2.0), HangUp()],
+        )
+        engine.run_for(14.0)
+        assert len(vm.store.listing("agent:1001")) == 1
+        assert vm.lamp == {2: True}
+        engine.acd.logout(engine.acd.agents["1001"])
+        engine.run_for(0.5)
+        assert vm.lamp == {2: False}  # the agent left: the phone is told
+        recorder.close()

@@ -197,12 +197,14 @@ class Voicemail:
             for s in list(self.sessions.values()):
                 if s.call_id == event.get("call_id"):
                     self._hung_up(s)
+        elif kind == "agent":  # logged in or out somewhere: agent boxes' lamps move
+            self._refresh_lamps()
         elif kind == "state" and event.get("state") == "IDLE":
             ch = event["channel"]
             s = self.sessions.get(ch)
             if s is not None and s.kind == "menu":
                 self._hung_up(s)
-            if ch in self._notified():
+            if ch in self._notified() or self.lamp.get(ch):
                 self._refresh_lamps()
 
     # -- deposit -------------------------------------------------------------------------------
@@ -512,11 +514,17 @@ class Voicemail:
         return key
 
     def _box_of_station(self, channel: int) -> str | None:
+        """The box a desk phone's menu opens: its extension's, the box of the agent logged
+        in there, else the first box it is notified of."""
         ext = self.engine.extension_of.get(channel)
         if ext is None:
             return None
         if self.settings.box(ext) is not None:
             return ext
+        acd = getattr(self.engine, "acd", None)
+        agent = acd.agent_at(channel) if acd is not None else None
+        if agent is not None and self.settings.box(f"agent:{agent.job}") is not None:
+            return f"agent:{agent.job}"
         return next((b.box for b in self.settings.boxes if ext in b.notify), None)
 
     def _need_box(self, box: str) -> None:
@@ -535,10 +543,13 @@ class Voicemail:
     def _notified(self) -> dict[int, list[str]]:
         """Station channel -> the boxes whose messages it shows."""
         out: dict[int, list[str]] = {}
+        agents = getattr(getattr(self.engine, "acd", None), "agents", {})
         for b in self.settings.boxes:
-            for ext in b.notify:
-                ch = self.engine.station_at.get(ext)
-                if ch is not None:
+            channels = [self.engine.station_at.get(ext) for ext in b.notify]
+            if b.box.startswith("agent:"):  # and the phone the agent is logged in at
+                channels.append(getattr(agents.get(b.box[6:]), "channel", None))
+            for ch in channels:
+                if ch is not None and b.box not in out.get(ch, []):
                     out.setdefault(ch, []).append(b.box)
         return out
 
@@ -549,7 +560,8 @@ class Voicemail:
         """Send FSK message waiting on or off to each idle notified phone whose lamp is
         wrong; a busy phone gets it when it is back on hook."""
         e = self.engine
-        for ch in self._notified():
+        lit = {ch for ch, on in self.lamp.items() if on}  # a phone an agent has left, too
+        for ch in set(self._notified()) | lit:
             want = self._waiting(ch)
             if self.lamp.get(ch, False) == want:
                 continue
