@@ -42,6 +42,10 @@ from boardcc.voicemail.store import Message, VoicemailStore, check_pin
 if TYPE_CHECKING:
     from boardcc.engine import Engine
 
+#: The engine's prompt timer (`boardcc.engine.PLAY_TIMER`, not imported: the engine imports
+#: this module's types only for checking, and this one must not import the engine).
+PLAY_TIMER = "__play"
+
 _log = logging.getLogger("boardcc.voicemail")
 
 TIMER = "vm:"
@@ -155,7 +159,11 @@ class Voicemail:
         if e.machines[channel].state is TrunkState.WAIT_ANSWER:
             e.feed(channel, ev.Answer(now))
             e._answered(call, now)
+        # Whatever was playing (an IVR prompt) ends here, and so do the rule's steps: the
+        # call is voicemail's until it ends.
+        e._cancel_timer(channel, PLAY_TIMER)
         e.mixer.quiet(channel)
+        call.steps = None
         call.step = "voicemail"
         call.cdr.route += f": voicemail {box}"
         s = _Session("deposit", channel, box, call_id=call.cdr.call_id, greeting=greeting)
