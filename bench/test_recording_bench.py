@@ -27,7 +27,7 @@ from boardcc.recording.settings import SUFFIX
 from boardcc.recording.writer import RecordingWriter
 
 RECORDINGS = 300
-SECONDS = 4.0
+SECONDS = 2.0
 FS, BLOCK = 8000, 160
 # codec -> channels, writer threads
 CASES = {
