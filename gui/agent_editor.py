@@ -47,7 +47,7 @@ class AgentEditor(QDialog):
         super().__init__(parent)
         self.source = source
         self.on_saved = on_saved
-        self._steps: list[tuple[str, Future[dict[str, Any]]]] = []
+        self._steps: list[tuple[str, Future[dict[str, Any]] | None]] = []
         self._args: dict[str, Any] = {}
         self.saved: dict[str, Any] | None = None
         self.setWindowTitle(self.tr("Agent"))
@@ -102,6 +102,8 @@ class AgentEditor(QDialog):
         self.timer = QTimer(self)
         self.timer.setInterval(100)
         self.timer.timeout.connect(self.poll)
+        self.timer.start()
+        self._waited = 0
         if agent is not None:
             self.show_agent(agent)
 
@@ -133,39 +135,57 @@ class AgentEditor(QDialog):
         except FieldError as exc:
             self.show_message(str(exc), error=True)
             return
-        login = self.source.command(
-            "login",
-            job=self.supervisor.text().strip(),
-            password=self.supervisor_password.text(),
-        )
-        self._steps = [("login", login)]
+        self._steps = [("connect", None)]
+        self._waited = 0
         self.save_button.setEnabled(False)  # type: ignore[union-attr]
         self.show_message(self.tr("Saving..."))
-        self.timer.start()
 
     def poll(self) -> None:
-        """Advance the save once its last step has been answered."""
-        if not self._steps or not self._steps[-1][1].done():
+        """Advance the save once its last step has been answered (the timer calls this);
+        the events the connection brings are not needed here and are dropped."""
+        self.source.drain()
+        if not self._steps:
             return
         step, future = self._steps[-1]
+        if step == "connect":
+            if getattr(self.source, "connected", True):
+                login = self.source.command(
+                    "login",
+                    job=self.supervisor.text().strip(),
+                    password=self.supervisor_password.text(),
+                )
+                self._steps = [("login", login)]
+            else:
+                self._waited += 1
+                if self._waited > 100:
+                    self._failed(step, self.tr("not connected to the engine"))
+            return
+        assert future is not None
+        if not future.done():
+            return
         error = future.exception()
         if error is not None:
-            self._steps = []
-            self.timer.stop()
-            self.save_button.setEnabled(True)  # type: ignore[union-attr]
-            self.show_message(f"{step}: {error}", error=True)
+            self._failed(step, str(error))
             return
         if step == "login":
             self._steps.append(("agent_save", self.source.command("agent_save", **self._args)))
             return
         self._steps = []
-        self.timer.stop()
         self.save_button.setEnabled(True)  # type: ignore[union-attr]
         self.password.clear()
         self.saved = future.result().get("agent", {})
         self.show_message(self.tr("Saved."))
         if self.on_saved is not None:
             self.on_saved(self.saved)
+
+    def frame(self) -> None:
+        """One step of the timer's work (tests drive it directly)."""
+        self.poll()
+
+    def _failed(self, step: str, why: str) -> None:
+        self._steps = []
+        self.save_button.setEnabled(True)  # type: ignore[union-attr]
+        self.show_message(f"{step}: {why}", error=True)
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

@@ -66,6 +66,11 @@ class EngineLink:
             self._thread.join(5.0)
             self._thread = None
 
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is up now (commands sent before it is fail)."""
+        return self._client is not None
+
     def drain(self, limit: int = 100_000) -> list[Message]:
         """Everything that arrived since the last call (at most `limit` messages)."""
         out: list[Message] = []

@@ -119,37 +119,37 @@
         <translation>接回</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="149" />
+        <location filename="../agent_bar.py" line="152" />
         <source>Reconnected: log in again.</source>
         <translation>已重新连接：请再次签入。</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="166" />
+        <location filename="../agent_bar.py" line="169" />
         <source>Not connected to the engine</source>
         <translation>未连接引擎</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="169" />
+        <location filename="../agent_bar.py" line="172" />
         <source>Logged out</source>
         <translation>已签出</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="180" />
+        <location filename="../agent_bar.py" line="183" />
         <source>consulting %1</source>
         <translation>正在咨询 %1</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="197" />
+        <location filename="../agent_bar.py" line="200" />
         <source>Call from %1 to %2</source>
         <translation>来电 %1 呼叫 %2</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="199" />
+        <location filename="../agent_bar.py" line="202" />
         <source>queue %1</source>
         <translation>队列 %1</translation>
     </message>
     <message>
-        <location filename="../agent_bar.py" line="242" />
+        <location filename="../agent_bar.py" line="249" />
         <source>%1: done</source>
         <translation>%1: 完成</translation>
     </message>
@@ -213,12 +213,17 @@
         <translation>座席权限</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="143" />
+        <location filename="../agent_editor.py" line="141" />
         <source>Saving...</source>
         <translation>正在保存…</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="166" />
+        <location filename="../agent_editor.py" line="161" />
+        <source>not connected to the engine</source>
+        <translation>未连接引擎</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="177" />
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -257,37 +262,37 @@
 </context><context>
     <name>AlarmBar</name>
     <message>
-        <location filename="../panels.py" line="462" />
+        <location filename="../panels.py" line="463" />
         <source>Sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="464" />
+        <location filename="../panels.py" line="465" />
         <source>Acknowledge</source>
         <translation>确认告警</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="480" />
+        <location filename="../panels.py" line="481" />
         <source>Line disconnected: channel %1 (%2)</source>
         <translation>线路断开: 通道 %1（%2）</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="482" />
+        <location filename="../panels.py" line="483" />
         <source>Board alarm: %1</source>
         <translation>板卡告警: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="484" />
+        <location filename="../panels.py" line="485" />
         <source>Queue below its service level: %1</source>
         <translation>队列服务水平低于目标: %1</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="485" />
+        <location filename="../panels.py" line="486" />
         <source>Channel %1 failed: %2</source>
         <translation>通道 %1 出错: %2</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="492" />
+        <location filename="../panels.py" line="493" />
         <source>and %1 more</source>
         <translation>另有 %1 条</translation>
     </message>
@@ -386,54 +391,54 @@
 </context><context>
     <name>LogPanel</name>
     <message>
-        <location filename="../panels.py" line="400" />
+        <location filename="../panels.py" line="401" />
         <source>all events</source>
         <translation>全部事件</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="404" />
+        <location filename="../panels.py" line="405" />
         <source>channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="407" />
+        <location filename="../panels.py" line="408" />
         <source>contains text</source>
         <translation>包含文字</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="408" />
+        <location filename="../panels.py" line="409" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="409" />
+        <location filename="../panels.py" line="410" />
         <source>Event log</source>
         <translation>事件日志</translation>
     </message>
 </context><context>
     <name>LogTableModel</name>
     <message>
-        <location filename="../panels.py" line="327" />
+        <location filename="../panels.py" line="328" />
         <source>seq</source>
         <translation>序号</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="328" />
+        <location filename="../panels.py" line="329" />
         <source>time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="329" />
+        <location filename="../panels.py" line="330" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="330" />
+        <location filename="../panels.py" line="331" />
         <source>channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="331" />
+        <location filename="../panels.py" line="332" />
         <source>event</source>
         <translation>事件</translation>
     </message>
@@ -517,48 +522,48 @@
 </context><context>
     <name>QueuesPanel</name>
     <message>
-        <location filename="../panels.py" line="290" />
-        <location filename="../panels.py" line="283" />
+        <location filename="../panels.py" line="291" />
+        <location filename="../panels.py" line="284" />
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="284" />
+        <location filename="../panels.py" line="285" />
         <source>Waiting</source>
         <translation>等待数</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="285" />
+        <location filename="../panels.py" line="286" />
         <source>Service level</source>
         <translation>服务水平</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="286" />
+        <location filename="../panels.py" line="287" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="287" />
+        <location filename="../panels.py" line="288" />
         <source>Agents ready</source>
         <translation>空闲座席</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="290" />
+        <location filename="../panels.py" line="291" />
         <source>Caller</source>
         <translation>主叫</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="290" />
+        <location filename="../panels.py" line="291" />
         <source>Wait</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="291" />
+        <location filename="../panels.py" line="292" />
         <source>The engine reports no queues.</source>
         <translation>引擎没有报告队列。</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="293" />
+        <location filename="../panels.py" line="294" />
         <source>Waiting calls</source>
         <translation>排队呼叫</translation>
     </message>
