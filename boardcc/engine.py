@@ -105,12 +105,15 @@ class Call:
     step: str = ""
     vars: dict[str, str] = field(default_factory=dict)  # set by the IVR; the ACD reads "skill"
     ivr: Any = None  # the IVR session (boardcc.ivr.session.Session) while in a flow
+    outside: int | None = None  # the trunk a flow dialled out on (transfer to a number)
 
     @property
     def legs(self) -> list[int]:
         out = [] if self.trunk is None else [self.trunk]
         if self.caller_station is not None:
             out.append(self.caller_station)
+        if self.outside is not None:
+            out.append(self.outside)
         return out + [s for s in self.stations if s not in out]
 
 
@@ -730,6 +733,11 @@ class Engine:
         if call is None:
             return
         machine = self.machines[ch]
+        if call.outside == ch and call.trunk is not None:  # a flow's transfer to a number
+            call.answered_by = ch
+            self.feed(ch, ev.Connect(at, call.trunk))
+            self.feed(call.trunk, ev.Connect(at, ch))
+            return
         if isinstance(machine, TrunkMachine):  # an outbound call answered far away
             station = call.caller_station
             assert station is not None
@@ -896,6 +904,11 @@ class Engine:
         if call is None:
             return
         reason = data.get("reason", "")
+        if call.outside == ch and call.ivr is not None:  # back to the flow that dialled
+            call.outside = None
+            self.call_of.pop(ch, None)
+            self.ivr.transfer_failed(call, reason or "failed", at)
+            return
         disposition = {"busy": Disposition.BUSY, "no_answer": Disposition.NO_ANSWER}.get(
             reason, Disposition.FAILED
         )

@@ -64,6 +64,11 @@ def prompt(flows: Path, name: str, lang: str = "zh") -> np.ndarray:
     return read_audio(flows / "prompts" / lang / f"{name}.wav").samples[0]
 
 
+def peak_hz(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x.astype(float) * np.hanning(x.size)))
+    return float(np.fft.rfftfreq(x.size, 1 / 8000)[np.argmax(spec)])
+
+
 def heard_at(line: np.ndarray, samples: np.ndarray) -> list[int]:
     """Where `samples` occur, exactly, in `line`."""
     starts = np.flatnonzero(line[: line.size - samples.size + 1] == samples[0])
@@ -809,3 +814,54 @@ def test_a_queue_the_site_lacks_is_refused_at_load(flows: Path) -> None:
     agents = [{"job": "1001", "password": SECRET, "station": "8001", "groups": ["service"]}]
     with pytest.raises(ConfigFileError, match=r"no queue 'service' in the site \(queues: care\)"):
         Rig(flows, QUEUE, queues=queues, agents=agents)
+
+
+OUTSIDE = """\
+start: menu
+nodes:
+  menu:
+    type: menu
+    prompt: menu
+    options: {"9": out}
+    fallback: end
+  out:
+    type: transfer
+    number: "95588"
+    trunk_group: main
+    failed: sorry
+  sorry:
+    type: play
+    prompts: sorry
+    next: end
+  end:
+    type: hang_up
+"""
+
+
+@pytest.mark.parametrize("kind", ["answer", "busy"])
+def test_transfer_to_an_outside_number_on_another_trunk(flows: Path, kind: str) -> None:
+    from boardcc.drivers.sim import Callee
+
+    with Rig(flows, OUTSIDE) as rig:
+        rig.board.directory["95588"] = Callee(
+            kind, rings=1, script=(Speak(tone=1300, seconds=6.0), HangUp())
+        )
+        rig.call([WaitSilence(), Press("9"), Speak(tone=700, seconds=30)])
+        rig.run(12)
+        out = rig.board.trunk(1).calls
+        assert [c.number for c in out] == ["95588"]  # dialled on the group's idle trunk
+        if kind == "answer":
+            assert rig.engine.machines[0].state is TrunkState.CONNECTED
+            assert rig.engine.machines[1].state is TrunkState.CONNECTED
+            t = rig.engine.now / 8000
+            assert peak_hz(rig.board.heard(1, t - 2, t)) == pytest.approx(700, abs=5)
+            assert peak_hz(rig.board.heard(0, t - 2, t)) == pytest.approx(1300, abs=5)
+            rig.run(20)  # the callee hangs up: both trunks are released
+            assert rig.engine.idle()
+            cdr = rig.cdr()
+            assert cdr.extra["outside"] == "95588" and cdr.disposition == "answered"
+        else:
+            assert rig.said("transfer")[-1] == "failed: busy"
+            assert rig.said("prompt")[-1] == "zh/sorry"
+            rig.run(10)
+            assert rig.engine.idle()

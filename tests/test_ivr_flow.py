@@ -281,8 +281,7 @@ def test_transfers_to_what_the_site_or_build_lacks(folder: Path) -> None:
         "5: nodes.a.station: no station with extension '8009' in the site",
         "9: nodes.b.queue: transfer to queue 'sales': this build has no ACD queues "
         "(本版本没有排队功能)",
-        "13: nodes.c.number: transfer to an outside number is not available in this build "
-        "(本版本不支持转外线)",
+        "11: nodes.c: a transfer to a number needs trunk_group: (the trunks to dial on)",
         "15: nodes.d: voicemail not available in this build (本版本没有语音信箱)",
     ]
     assert problems(folder, text, Context(acd=True, queues={"care"}, voicemail=True))[0] == (

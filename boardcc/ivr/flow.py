@@ -123,6 +123,7 @@ NODE_TYPES: dict[str, dict[str, Field]] = {
         "ring_group": Field("ring_group"),
         "queue": Field(TEXT),
         "number": Field(TEXT),
+        "trunk_group": Field(TEXT),
         "ring_s": Field(SECONDS),
         "priority": Field("priority", default=0),
         "skill": Field(TEXT),
@@ -243,6 +244,7 @@ class Context:
     """
 
     stations: set[str] | None = None
+    trunk_groups: set[str] | None = None
     acd: bool = False
     queues: set[str] | None = None
     voicemail: bool = False
@@ -679,13 +681,19 @@ def _check_node_rules(
                 known = ", ".join(sorted(context.queues)) or "none"
                 p.add((*at, way), f"no queue {target!r} in the site (queues: {known})")
         elif way == "number":
-            p.add(
-                (*at, way),
-                "transfer to an outside number is not available in this build (本版本不支持转外线)",
-            )
+            group = raw.get("trunk_group")
+            if not isinstance(group, str):
+                p.add(at, "a transfer to a number needs trunk_group: (the trunks to dial on)")
+            elif context.trunk_groups is not None and group not in context.trunk_groups:
+                known = ", ".join(sorted(context.trunk_groups)) or "none"
+                p.add((*at, "trunk_group"), f"no trunk group {group!r} in the site ({known})")
+            if isinstance(target, str) and not re.fullmatch(r"[0-9]+|.*\$\{\w+\}.*", target):
+                p.add((*at, way), f"a number is digits (or a variable), got {target!r}")
         for key in ("skill", "priority"):
             if key in raw and way != "queue":
                 p.add((*at, key), f"{key}: is for a transfer to a queue")
+        if "trunk_group" in raw and way != "number":
+            p.add((*at, "trunk_group"), "trunk_group: is for a transfer to a number")
         if "ring_s" in raw and way not in ("station", "ring_group"):
             p.add((*at, "ring_s"), "ring_s: is for a transfer to a station or ring group")
     elif kind == "voicemail":

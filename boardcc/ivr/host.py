@@ -373,6 +373,9 @@ class IvrHost:
                 log.warning("排队失败 cannot queue: %s", exc, extra=self._extra(call))
                 self._hang_up(call, at)
             return
+        if action.way == "number":
+            self._dial_out(call, action.target, at)
+            return
         step: tuple[str, Any]
         if action.way == "station":
             if action.target not in engine.station_at:
@@ -383,6 +386,31 @@ class IvrHost:
             step = ("ring_group", dict(action.target) | {"ring_s": action.ring_s})
         call.steps = iter([step, ("ivr_resume", "nobody answered")])
         engine._next_step(call, at)
+
+    def _dial_out(self, call: Call, target: Mapping[str, str], at: int) -> None:
+        """Transfer to an outside number: dial it on an idle trunk of the group, the caller
+        hears ring-back; when it answers the two trunks are connected (the engine's
+        ``_on_answered``); busy, no answer or a line fault comes back to the flow."""
+        from boardcc.machines import TrunkState
+        from boardcc.machines import events as ev
+
+        engine = self.engine
+        number = target["number"]
+        if not number.isdigit():
+            self.transfer_failed(call, f"{number!r} is not a number to dial", at)
+            return
+        trunks = engine.config.trunk_group(target["trunk_group"]).channel_list()
+        free = [t for t in trunks if engine.machines[t].state is TrunkState.IDLE]
+        if not free or call.trunk is None:
+            self.transfer_failed(call, f"no free trunk in {target['trunk_group']}", at)
+            return
+        out = free[0]
+        call.outside = out
+        call.cdr.extra["outside"] = number
+        call.cdr.route += f": number {number}"
+        engine._bind(call, out)
+        engine.feed(out, ev.Seize(at, number))
+        engine.feed(call.trunk, ev.AwaitStation(at))
 
     def _trace(self, session: s.Session, call: Call, action: s.Trace) -> None:
         if action.what == "node":
@@ -485,6 +513,7 @@ def site_context(config: Any, engine: Any = None) -> Context:
     settings = getattr(config, "voicemail", None)
     return Context(
         stations={st.extension for st in config.stations},
+        trunk_groups={g.name for g in config.trunk_groups},
         acd=hasattr(engine, "enqueue"),
         queues={str(getattr(q, "name", q)) for q in raw},
         # The hook is there from the start; boardcc.voicemail attaches to it after.

@@ -614,10 +614,12 @@ class Session:
         self._goto(node["next"])
 
     def _run_transfer(self, node: Node) -> None:
-        way = next(w for w in ("station", "ring_group", "queue") if node.get(w) is not None)
+        way = next(w for w in ("station", "ring_group", "queue", "number") if node.get(w))
         target = node[way]
         if isinstance(target, str):
             target = expand(target, self.values())
+        if way == "number":
+            target = {"number": target, "trunk_group": node["trunk_group"]}
         if node.get("skill"):
             self._set("skill", expand(node["skill"], self.values()))
         self.state = "transfer"
