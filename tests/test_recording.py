@@ -370,6 +370,7 @@ def test_a_recording_plays_on_the_pc_and_on_a_permitted_desk_phone(tmp_path: Pat
     rig = Rig(tmp_path, site(tmp_path, all=True, playback_extensions=["8001"]))
     rig.call()
     rig.engine.run_for(14.0)
+    rig.recorder.flush()
     (rec,) = rig.index.find()
     card = CardSink()
     player = FilePlayer(rec.path, sink=card)
@@ -381,7 +382,9 @@ def test_a_recording_plays_on_the_pc_and_on_a_permitted_desk_phone(tmp_path: Pat
     # The agent dials *5# on the phone and hears the latest call: caller and agent mixed.
     rig.board.phone(2).run([LiftHandset(), *(Press(k) for k in "*5#"), Pause(6.0), HangUp()])
     start = rig.board.now
-    rig.engine.run_for(8.0)
+    rig.engine.run_for(1.5)  # dialled: the search and decoding run on the job thread
+    rig.recorder.jobs.submit(lambda: None).result()
+    rig.engine.run_for(6.5)
     heard = rig.board.heard(2, start / FS)
     spec = np.abs(np.fft.rfft(heard.astype(float)))
     freqs = np.fft.rfftfreq(heard.size, 1 / FS)
@@ -405,6 +408,7 @@ def test_the_retention_policy_runs_while_the_engine_runs(tmp_path: Path) -> None
     rig = Rig(tmp_path, spec)
     rig.call()
     rig.engine.run_for(14.0)
+    rig.recorder.flush()
     (rec,) = rig.index.find()
     # Two days on: the next daily run moves the call's recording to the archive.
     rig.engine.started_at += dt.timedelta(days=2)
@@ -515,6 +519,7 @@ def test_a_call_that_joins_a_named_queue_is_recorded_with_the_queue(tmp_path: Pa
         {"type": "queue", "event": "join", "queue": "care", "call_id": call.cdr.call_id}
     )
     rig.engine.run_for(11.0)
+    rig.recorder.flush()
     (rec,) = rig.index.find(queue="care")
     assert rec.names("queue") == ["care"] and rec.status == "done"
     rig.recorder.close()
@@ -570,6 +575,7 @@ def test_one_recording_follows_a_call_transferred_twice(tmp_path: Path) -> None:
     b.incoming_call(0, at=0.5, caller_id="13812345678", script=[Speak(tone=700, seconds=90.0)])
     rig.engine.run_for(45.0)
     assert rig.engine.idle()
+    assert rig.store.flush(10)
     (call,) = [c for c in rig.store.find() if c.trunk == "sim/0"]
     assert call.disposition is Disposition.ANSWERED
     rig.recorder.close()

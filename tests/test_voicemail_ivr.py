@@ -13,7 +13,7 @@ from boardcc.dsp import read_audio, write_audio
 from boardcc.engine import Engine
 from boardcc.recording.recorder import Recorder
 from boardcc.voicemail.service import Voicemail
-from tests.test_voicemail import START, peak_hz, tone
+from tests.test_voicemail import START, peak_hz, settle, tone
 
 
 def test_a_flow_s_voicemail_node_takes_a_message(tmp_path: Path) -> None:
@@ -47,6 +47,7 @@ def test_a_flow_s_voicemail_node_takes_a_message(tmp_path: Path) -> None:
             script=[Pause(1.6), Speak(tone=700, seconds=2.0), HangUp()],
         )
         engine.run_for(15.0)
+        settle(engine)
         assert engine.idle()
         (m,) = vm.store.listing("8001")
         recorder.close()
