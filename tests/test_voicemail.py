@@ -37,7 +37,12 @@ def peak_hz(x: np.ndarray) -> float:
 class Rig:
     def __init__(self, tmp: Path, **voicemail: Any) -> None:
         prompts = {}
-        for name, hz in (("vm_unavailable", 500), ("vm_review", 550), ("vm_saved", 600)):
+        for name, hz in (
+            ("vm_unavailable", 500),
+            ("vm_review", 550),
+            ("vm_saved", 600),
+            ("vm_busy", 650),
+        ):
             write_audio(tmp / f"{name}.wav", tone(hz, 0.6))
             prompts[name] = str(tmp / f"{name}.wav")
         self.config = load_site(
@@ -363,3 +368,15 @@ def test_an_agents_box_lights_the_phone_the_agent_is_logged_in_at(tmp_path: Path
         engine.run_for(0.5)
         assert vm.lamp == {2: False}  # the agent left: the phone is told
         recorder.close()
+
+
+def test_the_busy_greeting_while_the_owner_is_on_the_phone(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.board.phone(1).run([LiftHandset(), Pause(20.0)])  # 8001 is off hook
+    rig.board.incoming_call(0, at=0.5, caller_id="13812345678", script=[Pause(8.0), HangUp()])
+    start = rig.board.now
+    rig.engine.run_for(6.0)
+    heard = rig.board.heard(0, start / FS)
+    found = [peak_hz(heard[i : i + 2400]) for i in range(0, heard.size - 2400, 800)]
+    assert any(abs(f - 650) < 5 for f in found) and not any(abs(f - 500) < 5 for f in found)
+    rig.close()

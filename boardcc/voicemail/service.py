@@ -135,7 +135,7 @@ class Voicemail:
 
     # -- the hook: a caller leaves a message ---------------------------------------------------
 
-    def deposit(self, channel: int, box: str, greeting: str = "unavailable") -> None:
+    def deposit(self, channel: int, box: str, greeting: str | None = None) -> None:
         """Take the caller on trunk `channel` to `box` (see docs/recording.md).
 
         Raises
@@ -147,6 +147,8 @@ class Voicemail:
         spec = self.settings.box(box)
         if spec is None:
             raise ValueError(f"no voicemail box {box!r} / 没有语音信箱 {box}")
+        if greeting is None:  # the owner's phone in use: the busy greeting
+            greeting = "busy" if self._owner_busy(box) else "unavailable"
         if greeting not in ("unavailable", "busy"):
             raise ValueError(f"greeting is unavailable or busy, not {greeting!r}")
         call = e.call_of.get(channel)
@@ -520,6 +522,16 @@ class Voicemail:
                 _log.error("voicemail: %s", exc)
                 return "vm_missing"
         return key
+
+    def _owner_busy(self, box: str) -> bool:
+        """Whether the box's owner is on the phone: its extension's station, or the phone
+        its agent is logged in at, is not idle."""
+        e = self.engine
+        ch = e.station_at.get(box)
+        if box.startswith("agent:"):
+            agents = getattr(getattr(e, "acd", None), "agents", {})
+            ch = getattr(agents.get(box[6:]), "channel", None)
+        return ch is not None and e.machines[ch].state is not StationState.IDLE
 
     def _box_of_station(self, channel: int) -> str | None:
         """The box a desk phone's menu opens: its extension's, the box of the agent logged
