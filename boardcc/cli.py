@@ -370,6 +370,19 @@ def _flow_parser(sub: Any) -> None:
     graph.add_argument("file", help="flow file")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     graph.set_defaults(run=_flow_graph)
+    stats = what.add_parser(
+        "stats",
+        help="per-node statistics from the CDRs / 节点统计",
+        description="Adds up what calls did at each IVR node (entered, options taken, "
+        "invalid keys, timeouts, hang-ups, lookup errors, transfers) from the call records. "
+        "按呼叫记录统计每个节点的进入次数、按键选择、超时、挂机等。",
+    )
+    stats.add_argument("--site", help="site file (default ./boardcc.yaml when there is one)")
+    stats.add_argument("--database", help="SQLAlchemy URL of the database instead")
+    stats.add_argument("--since", help="calls started at or after (YYYY-MM-DD[THH:MM])")
+    stats.add_argument("--until", help="calls started before")
+    stats.add_argument("--flow", help="only this flow's nodes")
+    stats.set_defaults(run=_flow_stats)
 
 
 def _flow_check(args: argparse.Namespace) -> int:
@@ -415,6 +428,40 @@ def _flow_graph(args: argparse.Namespace) -> int:
         print(f"boardcc flow graph: {exc}", file=sys.stderr)
         return 2
     print(tools.graph(flow, args.format), end="")
+    return 0
+
+
+def _flow_stats(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from boardcc.config import load_site
+    from boardcc.ivr import report
+    from boardcc.store import make_engine
+    from boardcc.yamlfile import ConfigFileError
+
+    def moment(text: str | None) -> dt.datetime | None:
+        if not text:
+            return None
+        try:
+            return dt.datetime.fromisoformat(text).astimezone()
+        except ValueError:
+            raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD[THH:MM])") from None
+
+    try:
+        url = args.database
+        site = Path(args.site or "boardcc.yaml")
+        if url is None and (args.site or site.is_file()):
+            url = load_site(site).storage.database
+        url = url or "sqlite:///boardcc.db"
+        counts = report.from_database(
+            make_engine(url), moment(args.since), moment(args.until), args.flow
+        )
+    except (ConfigFileError, ValueError, SQLAlchemyError) as exc:
+        print(f"boardcc flow stats: {exc}", file=sys.stderr)
+        return 2
+    report.write_table(*counts, sys.stdout)
     return 0
 
 

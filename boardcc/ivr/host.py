@@ -20,6 +20,7 @@ slower one is timed by the engine clock like on a live site.
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import tempfile
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from boardcc.ivr import session as s
 from boardcc.ivr.flow import Context, Flow, load_flow
+from boardcc.ivr.report import COUNTS_KEY
 from boardcc.yamlfile import ConfigFileError
 
 if TYPE_CHECKING:
@@ -143,6 +145,13 @@ class FlowRegistry:
         return replaced
 
 
+def _keep(call: Call, session: s.Session) -> None:
+    """What the flow leaves in the call's CDR: its variables (``var.NAME``) and the node
+    counts of this call (``ivr_counts``, JSON; `boardcc.ivr.report` adds them up)."""
+    call.cdr.extra.update({f"var.{k}": v for k, v in session.vars.items()})
+    call.cdr.extra[COUNTS_KEY] = json.dumps(session.trail, ensure_ascii=False)
+
+
 class IvrHost:
     """Runs sessions for the engine's calls (one engine, one host)."""
 
@@ -243,7 +252,7 @@ class IvrHost:
                 self.engine._cancel_timer(call.trunk, TIMER_PREFIX + name)
         if by_caller and not session.done:
             self._feed(session, s.HungUp(self._when(at)), at)
-        call.cdr.extra.update({f"var.{k}": v for k, v in session.vars.items()})
+        _keep(call, session)
         if session.done or not session.in_handler:
             self.sessions.pop(id(session), None)
 
@@ -319,7 +328,7 @@ class IvrHost:
         with its CDR, and nothing of the flow runs for it any more."""
         session = call.ivr
         if session is not None:
-            call.cdr.extra.update({f"var.{k}": v for k, v in session.vars.items()})
+            _keep(call, session)
             self.sessions.pop(id(session), None)
         call.ivr = None
 

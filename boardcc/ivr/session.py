@@ -219,6 +219,9 @@ class Session:
         self._token = 0
         self._out: list[IvrAction] = []
         self._steps = 0
+        #: What this call did at each node, in order: (flow, node, what), the same counts
+        #: as `stats`; it goes into the call's CDR so that reports outlive the engine.
+        self.trail: list[tuple[str, str, str]] = []
 
     # -- the machine's face -----------------------------------------------------------------
 
@@ -272,6 +275,7 @@ class Session:
     def _count(self, what: str) -> None:
         if self.node is not None:
             self.stats.add(self.flow.name, self.node.id, what)
+            self.trail.append((self.flow.name, self.node.id, what))
 
     def _goto(self, target: str | None) -> None:
         if self.node is not None:
