@@ -232,6 +232,29 @@ def test_disconnected_is_plain_to_see_and_the_monitor_reconnects(rig: Rig) -> No
     assert not rig.window.banner.isVisible()
 
 
+def test_a_token_is_sent_and_a_wrong_one_is_not_retried(rig: Rig) -> None:
+    secured = ApiServer(rig.engine, port=0, token="s3cret").start()
+    right, wrong = EngineLink(secured.url, "s3cret").start(), EngineLink(secured.url, "nope")
+    wrong.start()
+    try:
+        seen: dict[str, list[str]] = {"right": [], "wrong": []}
+        for _ in range(500):
+            rig.engine.tick()
+            seen["right"] += [kind for kind, _ in right.drain()]
+            seen["wrong"] += [str(why) for kind, why in wrong.drain() if kind == "down"]
+            if "snapshot" in seen["right"] and seen["wrong"]:
+                break
+            time.sleep(0.005)
+        assert "snapshot" in seen["right"]
+        assert seen["wrong"][0].startswith("refused: closed by the server: unauthorised")
+        time.sleep(1.0)
+        assert wrong.drain() == [] and not wrong.connected  # not tried again
+    finally:
+        right.stop()
+        wrong.stop()
+        secured.stop()
+
+
 def test_commands_answer_in_the_status_bar(rig: Rig) -> None:
     rig.board.incoming_call(0, at=0.3, script=[Speak(speech=30.0)])
     rig.pump(lambda: rig.look(0) is Look.RINGING and rig.window.model.channels[0].data["call"])
