@@ -429,7 +429,10 @@ class Engine:
                 state.chinese,
                 extra=self._extra(ch, type(event).__name__, str(state), event.at),
             )
-        call = self.call_of.get(ch)
+        # An idle channel is in no call, even while the controller has still to unlink it
+        # (a phone of a ring group that was not answered goes idle before the call lets go).
+        idle = state in (TrunkState.IDLE, StationState.IDLE)
+        call = None if idle else self.call_of.get(ch)
         self._publish(
             {
                 "type": "state",

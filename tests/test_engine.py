@@ -225,6 +225,8 @@ def test_ring_group_in_order_moves_on_when_a_phone_is_not_answered() -> None:
         ]
     }
     b, engine, store = make(site)
+    states: list[dict[str, Any]] = []
+    engine.subscribe(lambda e: states.append(e) if e["type"] == "state" else None)
     with b:
         b.phone(4).auto_answer(1, [Pause(1.0), HangUp()])
         b.incoming_call(0, at=0.0)
@@ -232,6 +234,10 @@ def test_ring_group_in_order_moves_on_when_a_phone_is_not_answered() -> None:
         assert b.phone(3).rings >= 1
     (cdr,) = store.final()
     assert cdr.station == "sim/4" and cdr.disposition is Disposition.ANSWERED
+    # The phone nobody answered goes idle in no call (the monitor shows it free at once).
+    (stopped,) = [e for e in states if e["channel"] == 3 and e["state"] == "IDLE"]
+    assert stopped["call"] is None
+    assert any(e["channel"] == 3 and e["call"] == cdr.call_id for e in states)
 
 
 def test_ring_group_all_the_first_to_answer_wins() -> None:
