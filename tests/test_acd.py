@@ -501,3 +501,24 @@ def test_hash_password_command_prints_a_hash_the_site_file_takes(
     AgentConfig(job="1001", password=printed)
     answers = iter(["8642", "8643"])
     assert main(["hash-password"]) == 2
+
+
+def test_the_caller_hears_the_agents_job_number_then_the_agent(tmp_path: Any) -> None:
+    from boardcc.dsp import write_audio
+
+    prompts = {}
+    for k, name in enumerate(["agent_intro", *(f"digit_{d}" for d in range(10))]):
+        tone = np.sin(2 * np.pi * (400 + 50 * k) * np.arange(FS // 2) / FS) * 8000
+        write_audio(tmp_path / f"{name}.wav", tone.astype(np.int16))
+        prompts[name] = str(tmp_path / f"{name}.wav")
+    b, engine, _, _ = make(site(announce_agent=True) | {"prompts": prompts})
+    with b:
+        b.phone(3).auto_answer(1, [Speak(tone=AGENT_HZ, seconds=20.0)])
+        login_all(engine, "1001")
+        b.incoming_call(0, at=0.5, caller_id="13900000000", script=[Pause(60.0)])
+        engine.run_for(10.0)
+        # Answered at about 2.64 s: agent_intro (400 Hz), then 1, 0, 0, 1 (digit_1 500 Hz,
+        # digit_0 450 Hz) half a second each, then the agent.
+        for start, hz in ((2.7, 400), (3.2, 500), (3.7, 450), (4.2, 450), (4.7, 500)):
+            assert level_at(b.heard(0, start, start + 0.4), hz) > 0.5, (start, hz)
+        assert level_at(b.heard(0, 6.0, 9.0), AGENT_HZ) > 0.5

@@ -85,6 +85,7 @@ class CallControl:
         self.monitors: dict[int, Monitor] = {}  # supervisor's channel -> monitor
         self._internal: dict[int, _Pending] = {}  # station -> extension to ring when lifted
         self._blind: dict[int, int] = {}  # station rung by a blind transfer -> the caller
+        self._intro: dict[int, tuple[int, list[str]]] = {}  # trunk -> agent's phone, prompts
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -501,9 +502,18 @@ class CallControl:
         call.cdr.station = e.board.channels[ch].name
         peer = call.trunk if call.trunk is not None else call.caller_station
         assert peer is not None
-        self._connect(peer, ch, at)
         e.feed(ch, ev.Connect(at, peer))
         e._answered(call, at)
+        q = self.acd.queues.get(call.cdr.extra.get("queue", ""))
+        agent = self.acd.agent_at(ch)
+        trunk_waits = e.machines[peer].state in (TrunkState.WAIT_PLAY, TrunkState.PLAYING)
+        if q is not None and q.config.announce_agent and agent is not None and trunk_waits:
+            # 报工号: the caller hears "agent number ..." first; the agent hears the caller.
+            first, *rest = ["agent_intro", *(f"digit_{d}" for d in agent.job)]
+            self._intro[peer] = (ch, rest)
+            e.feed(peer, ev.Play(at, first))
+            return
+        self._connect(peer, ch, at)
 
     def _connect(self, ch: int, peer: int, at: int) -> None:
         """Bridge `ch` to `peer` through its machine where it takes it, else in the mixer."""
@@ -688,6 +698,14 @@ class CallControl:
                 self._monitor_gone(m, at)
                 return True
             return what in ("flash", "digit")
+        if ch in self._intro and what == "played":
+            station, rest = self._intro[ch]
+            if rest:
+                e.feed(ch, ev.Play(at, rest.pop(0)))
+            else:
+                del self._intro[ch]
+                e.feed(ch, ev.Connect(at, station))
+            return True
         if ch in self._blind:
             return self._blind_target(ch, what, at)
         session = next((s for s in self.sessions.values() if s.target == ch), None)
@@ -853,6 +871,8 @@ class CallControl:
                 self._monitor_gone(m, at)
         for ch in [c for c, p in self._blind.items() if self.engine.call_of.get(c) is None]:
             self._blind.pop(ch)
+        if call.trunk is not None:
+            self._intro.pop(call.trunk, None)
 
 
 def _dial_permission(number: str) -> str:

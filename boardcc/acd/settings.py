@@ -180,6 +180,7 @@ class QueueConfig(_Strict):
     sticky_s: float = Field(default=86400.0, gt=0)  # sticky: the last agent within this long
     reentry_s: float = Field(default=0.0, ge=0)  # a caller back within this long keeps the place
     fallback: Strategy = "longest_idle"  # sticky and region: among the others
+    announce_agent: bool = False  # 报工号: the caller hears agent_intro and the job number
 
     _m = field_validator("members", mode="before")(
         lambda v: [_member(x) for x in v] if isinstance(v, list) else v
@@ -269,6 +270,15 @@ def check_site(
         )
         check_steps(("queues", i, "overflow"), q.overflow)
         check_steps(("queues", i, "leave_to"), q.leave_to)
+    if any(q.announce_agent for q in queues):
+        missing = [
+            p for p in ("agent_intro", *(f"digit_{d}" for d in range(10))) if p not in prompts
+        ]
+        need(
+            not missing,
+            ("prompts",),
+            f"announcing job numbers needs the prompts {', '.join(missing)}",
+        )
     if any(q.announce_s for q in queues):
         missing = [p for p in ANNOUNCE_PROMPTS if p not in prompts]
         need(
