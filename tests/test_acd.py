@@ -261,6 +261,9 @@ def test_a_queued_caller_hears_music_then_the_agent_on_the_desk_phone_answers() 
     assert kinds == ["join", "offer", "answer"]
     stats = engine.acd.queue_json(engine.acd.queues["service"])
     assert (stats["offered"], stats["answered"], stats["abandoned"]) == (1, 1, 0)
+    me = engine.acd.agent_json(engine.acd.agents["1002"])
+    assert (me["offered"], me["answered"], me["missed_total"]) == (1, 1, 0)
+    assert me["talk_s"] == pytest.approx(6.0, abs=0.3) and me["wrap_up_s"] == 3.0
     assert stats["service_level"] == 1.0 and stats["wrap_up_s"] == 3.0
 
 

@@ -165,6 +165,7 @@ def test_an_agent_holds_and_blind_transfers_a_queued_caller(
             assert engine.acd.agents["1001"].state.value == "on_hold"
             assert "already on hold" in await refused(api, "hold")
             await api.command("retrieve")
+            assert engine.acd.agents["1001"].hold_s > 0  # two ticks at least
             await api.command("send_digits", digits="12#")
             await api.command("transfer", target="8002", mode="blind")
             assert engine.acd.agents["1001"].state.value == "idle"

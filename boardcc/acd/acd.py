@@ -570,6 +570,7 @@ class Acd:
         agent.call_id, agent.queue = w.call_id, w.queue
         w.ringing[agent.job] = ch
         w.tried.append(agent.job)
+        agent.offered += 1
         if w.first_offer is None:
             w.first_offer = at
         call.stations.append(ch)
@@ -618,6 +619,7 @@ class Acd:
     def _missed(self, agent: Agent, w: Waiting | None, at: int) -> None:
         agent.call_id = agent.queue = None
         agent.missed += 1
+        agent.missed_total += 1
         if w is not None:
             w.ringing.pop(agent.job, None)
             if not w.ringing:
@@ -845,6 +847,7 @@ class Acd:
         agent.queue = None
         if agent.state in (AgentState.IN_CALL, AgentState.ON_HOLD):
             if wrap_s > 0 and agent.logged_in:
+                agent.wrap_s += wrap_s
                 self._set_state(agent, "wrap", at)
                 self._timer(at + round(wrap_s * self.fs), "wrap", agent.job, str(agent.since))
             else:

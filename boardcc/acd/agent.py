@@ -88,6 +88,10 @@ class Agent:
     missed: int = 0  # offers rung out in a row
     answered: int = 0
     talk_s: float = 0.0
+    offered: int = 0  # queue offers rung on the agent's phone
+    missed_total: int = 0
+    hold_s: float = 0.0
+    wrap_s: float = 0.0
     idle_since: int = 0  # board sample the agent last became free (longest idle)
     talk_from: int | None = None
 
@@ -148,7 +152,11 @@ class Agent:
             "call": self.call_id,
             "queue": self.queue,
             "missed": self.missed,
+            "offered": self.offered,
             "answered": self.answered,
+            "missed_total": self.missed_total,
             "talk_s": round(self.talk_s, 3),
+            "hold_s": round(self.hold_s, 3),
+            "wrap_up_s": round(self.wrap_s, 3),
             "logged_in_by": sorted(self.via),
         }

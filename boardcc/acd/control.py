@@ -192,9 +192,13 @@ class CallControl:
             self.acd._publish_agent(agent)
 
     def _count_hold(self, s: Session, at: int) -> None:
+        if not s.held_from:
+            return
+        held = (at - s.held_from) / self.engine.fs
+        s.agent.hold_s += held
         q = self.acd.queues.get(s.call.cdr.extra.get("queue", ""))
-        if q is not None and s.held_from:
-            q.stats.hold_s += (at - s.held_from) / self.engine.fs
+        if q is not None:
+            q.stats.hold_s += held
 
     # -- transfer and conference ----------------------------------------------------------------
 
