@@ -525,3 +525,20 @@ def test_the_caller_hears_the_agents_job_number_then_the_agent(tmp_path: Any) ->
         for start, hz in ((2.7, 400), (3.2, 500), (3.7, 450), (4.2, 450), (4.7, 500)):
             assert level_at(b.heard(0, start, start + 0.4), hz) > 0.5, (start, hz)
         assert level_at(b.heard(0, 6.0, 9.0), AGENT_HZ) > 0.5
+
+
+def test_hanging_up_a_ringing_offer_leaves_the_caller_waiting() -> None:
+    b, engine, _, events = make()
+    with b:
+        login_all(engine, "1001", "1002")
+        b.incoming_call(0, at=0.5, caller_id="13900000000", script=[Pause(60.0)])
+        engine.run_for(3.0)
+        ringing = [j for j in ("1001", "1002") if state(engine, j)[1] == "ringing"]
+        assert len(ringing) == 1
+        engine.acd.control.hang_up(engine.acd.agents[ringing[0]])
+        assert state(engine, ringing[0]) == ("ready", "idle")
+        assert len(engine.acd.waiting) == 1 and 0 in engine.call_of
+        engine.run_for(3.0)
+        other = "1002" if ringing[0] == "1001" else "1001"
+        assert state(engine, other) == ("ready", "ringing")
+    assert [e["event"] for e in events if e["type"] == "queue"][-2:] == ["missed", "offer"]
