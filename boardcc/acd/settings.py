@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,21 +40,6 @@ PERMISSIONS: dict[str, str] = {
 }
 
 #: Queue strategies (SPEC A1 and the peers' union); `boardcc.acd.selector` implements them.
-STRATEGIES = (
-    "ring_all",
-    "longest_idle",
-    "round_robin",
-    "fixed_order",
-    "top_down",
-    "fewest_calls",
-    "least_talk_time",
-    "random",
-    "weighted_random",
-    "ring_progressively",
-    "skill",
-    "sticky",
-    "region",
-)
 Strategy = Literal[
     "ring_all",
     "longest_idle",
@@ -70,6 +55,7 @@ Strategy = Literal[
     "sticky",
     "region",
 ]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 HASH_PREFIX = "scrypt$"
 
