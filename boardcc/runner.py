@@ -101,6 +101,10 @@ def run(options: RunOptions) -> int:
 
         recorder = Recorder(engine, site.recording, RecordingIndex(store.engine))
         voicemail = Voicemail(engine, site.voicemail, store.engine)
+        from boardcc.store.queue_events import QueueEventLog
+
+        queue_log = QueueEventLog(store.engine)
+        queue_log.attach(engine)
         counters = Counters()
         engine.subscribe(counters)
         if options.site is None:
@@ -121,6 +125,7 @@ def run(options: RunOptions) -> int:
             engine.shutdown()
             recorder.close()
             voicemail.close()
+            queue_log.close()
         _summary(engine, counters, store)
     return 0
 

@@ -9,7 +9,8 @@ migrations shipped in `boardcc.store.migrations` and run at every start
 See docs/store.md.
 """
 
-# recording_models: the recording and voicemail tables join the metadata of the migrations.
+# Imported so that their tables join the metadata of the migrations.
+from boardcc.store import queue_events as queue_events
 from boardcc.store import recording_models as recording_models
 from boardcc.store.cdrs import CSV_COLUMNS, CdrStore, StoreError
 from boardcc.store.database import alembic_config, make_engine, upgrade
