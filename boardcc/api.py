@@ -157,6 +157,13 @@ def _record_stop(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _forward(server: ApiServer, args: dict[str, Any]) -> dict[str, Any]:
+    """Set (``target`` "" clears) a station's forwarding (boardcc.forwarding)."""
+    fwd = server.engine.forwarding
+    fwd.set(args["station"], args["kind"], args["target"] or None)
+    return {"forward": fwd.json(server.engine.station_at[args["station"]])}
+
+
 def _voicemail(server: ApiServer) -> Any:
     if server.engine.voicemail is None:
         raise ValueError("voicemail is not running / 语音信箱未启用")
@@ -195,6 +202,7 @@ COMMANDS: dict[str, _Command] = {
     "record_start": _Command({"channel": (int,)}, _record_start),
     "record_stop": _Command({"channel": (int,)}, _record_stop),
     "ivr_stats": _Command({}, lambda s, a: {"nodes": s.engine.ivr.stats_json()}),
+    "forward": _Command({"station": (str,), "kind": (str,), "target": (str,)}, _forward),
     **VOICEMAIL_COMMANDS,
 }
 

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from boardcc.acd.settings import AcdSettings, AgentConfig, QueueConfig, check_site
+from boardcc.forwarding import ForwardConfig
 from boardcc.recording.settings import RecordingSettings, VoicemailSettings
 from boardcc.yamlfile import ConfigFileError, Located, load_yaml, validate
 
@@ -105,6 +106,7 @@ class Station(_Strict):
     extension: NumberText
     group: str = "default"
     name: str = ""
+    forward: ForwardConfig | None = None  # call forwarding (boardcc.forwarding)
 
     @field_validator("extension")
     @classmethod

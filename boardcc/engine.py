@@ -60,6 +60,7 @@ from boardcc.drivers import OffHook as LineOffHook
 from boardcc.drivers import OnHook as LineOnHook
 from boardcc.dsp import load_plan
 from boardcc.dspbank import DspBank
+from boardcc.forwarding import Forwarding
 from boardcc.ivr.host import TIMER_PREFIX as IVR_TIMER
 from boardcc.ivr.host import IvrHost
 from boardcc.machines import (
@@ -106,6 +107,7 @@ class Call:
     vars: dict[str, str] = field(default_factory=dict)  # set by the IVR; the ACD reads "skill"
     ivr: Any = None  # the IVR session (boardcc.ivr.session.Session) while in a flow
     outside: int | None = None  # the trunk a flow dialled out on (transfer to a number)
+    forwarded_from: set[int] = field(default_factory=set)  # stations that forwarded it on no answer
 
     @property
     def legs(self) -> list[int]:
@@ -230,6 +232,7 @@ class Engine:
         self.feature_handlers: list[Callable[[int, str, int], bool]] = []
         self.ivr = IvrHost.for_engine(self)
         self.acd = Acd(self)  # queues and agents (boardcc.acd; docs/acd.md)
+        self.forwarding = Forwarding(self)  # per station (boardcc.forwarding; docs/site.md)
 
     def _need(self, channel: int, kind: ChannelKind, what: str) -> None:
         if not 0 <= channel < len(self.board):
@@ -694,6 +697,7 @@ class Engine:
 
     def _ring(self, call: Call, stations: list[int], at: int, ring_s: float | None) -> bool:
         """Ring the idle ones of `stations` for `call`; False if none was idle."""
+        stations = self.forwarding.routes(stations, call)
         idle = [s for s in stations if self.machines[s].state is StationState.IDLE]
         if not idle:
             return False
@@ -701,7 +705,7 @@ class Engine:
         for s in idle:
             self._bind(call, s)
             self.feed(s, ev.Reserve(at))
-            self.feed(s, ev.Alert(at, ring_s))
+            self.feed(s, ev.Alert(at, self.forwarding.ring_s(s, ring_s)))
         assert call.trunk is not None
         self.feed(call.trunk, ev.AwaitStation(at))
         return True
@@ -771,6 +775,8 @@ class Engine:
             return
         if call.caller_station == ch:  # soft dial: nobody lifted the phone in 45 s
             self._end(call, Disposition.NO_ANSWER, HungUpBy.ENGINE, at, leaving=ch)
+            return
+        if self.forwarding.no_answer(call, ch, at):
             return
         if ch in call.stations:
             call.stations.remove(ch)
@@ -862,7 +868,13 @@ class Engine:
         call.caller_station = ch
         self._bind(call, ch)
         if number in self.station_at:
-            callee = self.station_at[number]
+            callee = self.forwarding.route(self.station_at[number], ch)
+            if isinstance(callee, str):  # forwarded to an outside number
+                call.cdr.extra["forwarded_to"] = call.number = callee
+                self._place_out(call, at, prefixed=True)
+                return
+            if callee != self.station_at[number]:
+                call.cdr.extra["forwarded_to"] = self.extension_of[callee]
             if callee == ch or self.machines[callee].state is not StationState.IDLE:
                 self.feed(ch, ev.Refuse(at))
                 self._end(call, Disposition.BUSY, HungUpBy.ENGINE, at, leaving=ch)
@@ -870,7 +882,7 @@ class Engine:
             call.stations = [callee]
             self._bind(call, callee)
             self.feed(callee, ev.Reserve(at))
-            self.feed(callee, ev.Alert(at))
+            self.feed(callee, ev.Alert(at, self.forwarding.ring_s(callee, None)))
             self.feed(ch, ev.Progress(at, "ringback"))
             return
         call.number = number
