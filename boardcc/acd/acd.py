@@ -709,7 +709,40 @@ class Acd:
                 agent.call_id = call.cdr.call_id
         if what == "on_hook" and agent.state is AgentState.IN_CALL and call is None:
             self._agent_free(agent, at, wrap_s=0.0)
-        return False
+        # 评分: the agent hung up first; the caller may go on to the survey.
+        return what == "on_hook" and call is not None and self._to_survey(agent, call, ch, at)
+
+    def _to_survey(self, agent: Agent, call: Call, ch: int, at: int) -> bool:
+        """评分: the agent hung up first on a queue call whose queue (or agent) names a
+        ``survey`` flow: the caller stays on the line and goes to that flow; True if so."""
+        e = self.engine
+        q = self.queues.get(agent.queue) if agent.queue else None
+        flow = agent.config.survey or (q.config.survey if q is not None else None)
+        trunk = call.trunk
+        if (
+            not flow
+            or trunk is None
+            or call.answered_by != ch
+            or agent.state is not AgentState.IN_CALL
+            or e.machines[trunk].state is not TrunkState.CONNECTED
+        ):
+            return False
+        del e.call_of[ch]
+        if ch in call.stations:
+            call.stations.remove(ch)
+        call.answered_by = None
+        call.cdr.extra["survey_flow"] = flow
+        self.agent_left_call(agent, at)
+        e.feed(trunk, ev.StopPlay(at))
+        log.info(
+            "评分 agent %s hung up: caller to survey %s",
+            agent.job,
+            flow,
+            extra=e._extra(trunk, "survey"),
+        )
+        if not e.ivr.start(call, flow, at):
+            e._end(call, Disposition.ANSWERED, HungUpBy.CALLEE, at, leaving=ch)
+        return True
 
     def _answered(self, w: Waiting, agent: Agent, at: int) -> None:
         q = self.queues[w.queue]

@@ -84,6 +84,7 @@ class AgentConfig(_Strict):
     regions: list[str] = []  # caller regions (归属地) this agent serves first
     permissions: list[str] = []
     wrap_up_s: float | None = Field(default=None, ge=0)
+    survey: str | None = None  # 评分: IVR flow the caller goes to when this agent hangs up first
 
     _q = field_validator("job", "station", mode="before")(_quoted)
 
@@ -167,6 +168,7 @@ class QueueConfig(_Strict):
     reentry_s: float = Field(default=0.0, ge=0)  # a caller back within this long keeps the place
     fallback: Strategy = "longest_idle"  # sticky and region: among the others
     announce_agent: bool = False  # 报工号: the caller hears agent_intro and the job number
+    survey: str | None = None  # 评分: IVR flow the caller goes to when the agent hangs up first
 
     _m = field_validator("members", mode="before")(
         lambda v: [_member(x) for x in v] if isinstance(v, list) else v

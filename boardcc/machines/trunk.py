@@ -151,6 +151,7 @@ class TrunkMachine(Machine[TrunkState]):
             e.LineLost: Transition(T.LINE_DOWN, ("dial_failed",)),
         },
         T.CONNECTED: {
+            e.StopPlay: Transition(T.WAIT_PLAY, ("quiet",)),  # the bridge ends, the line stays
             e.FarEndGone: Transition(T.RELEASED, ("far_gone", *_RELEASE_STEPS)),
             e.Release: Transition(T.WAIT_HANGUP, _RELEASE_STEPS),
             e.Digit: Transition(None, ("report_digit",)),
