@@ -289,19 +289,25 @@ class Engine:
         started = _cpu()
         self._run_commands()
         t0 = self.board.now
-        rx = self.dsp.clean(self.board.read(), self._sent)
+        # A signalling-only board (capabilities.audio False) carries no audio: no DSP and
+        # no mixing, only the mixer's bookkeeping (what plays how long) goes on.
+        audio = self.board.capabilities.audio
+        rx = self.dsp.clean(self.board.read(), self._sent) if audio else self.board.read()
         self.now = self.board.now
         inputs: list[tuple[int, int, ev.Event]] = []
         for e in self.board.events():
             inputs += self._from_line(e)
-        for ch, found in self.dsp.process(rx, t0):
+        for ch, found in self.dsp.process(rx, t0) if audio else ():
             inputs.append((found.at, ch, self._from_dsp(ch, found)))
         inputs += self._due_timers(t0 + self.block)
         inputs.sort(key=lambda item: item[0])
         for _, ch, event in inputs:
             self.feed(ch, event)
         self.acd.tick(self.now)
-        self._sent = self.mixer.build(rx, t0)
+        if audio:
+            self._sent = self.mixer.build(rx, t0)
+        else:
+            self.mixer.players.expire(t0 + self.block)
         self.board.write(self._sent)
         if self.recorder is not None:
             self.recorder.tick(rx, self._sent)

@@ -63,6 +63,9 @@ class Capabilities:
     links: bool = False
     conference: bool = False
     gains: bool = True
+    # False: a signalling-only board (the simulated board's ``audio=False``): blocks are
+    # silence and nothing sent is heard, so the engine runs no DSP and mixes nothing.
+    audio: bool = True
 
 
 @dataclass(frozen=True, slots=True)

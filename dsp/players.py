@@ -177,6 +177,14 @@ class Players:
         if done.any():
             self._keep(~done)
 
+    def expire(self, t: int) -> None:
+        """Drop the plays that have ended by sample `t`, without mixing (a host that
+        carries no audio keeps only the bookkeeping)."""
+        if self._ids.size:
+            done = t >= self._stop
+            if done.any():
+                self._keep(~done)
+
     def _keep(self, mask: npt.NDArray[np.bool_]) -> None:
         self._ids, self._ch, self._off = self._ids[mask], self._ch[mask], self._off[mask]
         self._len, self._start, self._stop = self._len[mask], self._start[mask], self._stop[mask]

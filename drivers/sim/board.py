@@ -39,6 +39,7 @@ from boardcc.drivers.board import Board, Capabilities, ChannelInfo, ChannelKind
 from boardcc.drivers.errors import BoardConfigError, CommandError
 from boardcc.drivers.events import Alarm, ChannelFault, LineEvent, OffHook, OnHook
 from boardcc.drivers.sim.exchange import Callee, CallerIdSpec, LineState, TrunkLine
+from boardcc.drivers.sim.party import ScriptError
 from boardcc.drivers.sim.phone import DeskPhone
 from boardcc.drivers.sim.sounds import Sounds
 from boardcc.drivers.sim.steps import Listen, Step
@@ -195,6 +196,13 @@ class SimBoard(Board):
         echo canceller removes the simulated hybrid echo exactly while switched on).
     epoch : datetime
         Wall-clock time at sample 0, for caller-ID dates.
+    audio : bool
+        ``False`` makes a signalling-only board: no audio is made, mixed or recorded (every
+        block read is silence, what is written is dropped); caller ID, keys and the busy
+        tone of a far-end clear are reported as decoded events (`CallerIdReceived`,
+        `DigitReceived`, `BusyToneDetected`), like a card with its own detectors, so the
+        engine runs no DSP. For long traffic runs (hours of calls in seconds); see
+        docs/simulator.md for what needs audio.
     scenario : str or Path, optional
         A scenario file to load; its ``board:`` section sets trunks, stations, records,
         empty, seed and plan, over the arguments given here.
@@ -220,6 +228,7 @@ class SimBoard(Board):
         conference: bool = True,
         echo_cancel: bool = False,
         epoch: dt.datetime = DEFAULT_EPOCH,
+        audio: bool = True,
         scenario: str | Path | None = None,
     ) -> None:
         loaded = None
@@ -250,9 +259,11 @@ class SimBoard(Board):
             + [(ChannelKind.EMPTY, None)] * empty
         )
         infos = [ChannelInfo(i, kind, f"sim/{i}", tap) for i, (kind, tap) in enumerate(layout)]
+        self.audio = audio
         caps = Capabilities(
-            hardware_dtmf=False,
-            caller_id=False,
+            hardware_dtmf=not audio,
+            caller_id=not audio,
+            audio=audio,
             echo_cancel=echo_cancel,
             links=links,
             conference=conference,
@@ -321,7 +332,8 @@ class SimBoard(Board):
         self._confs: dict[int, npt.NDArray[np.int_]] = {}
         self._listeners: dict[int, _Listener] = {}
         self._failed: dict[int, str] = {}
-        self._setup_tape(record_heard, record_seconds)
+        self._silence = np.zeros((n, block), np.int16)
+        self._setup_tape(record_heard if self.audio else "none", record_seconds)
 
     # -- the clock and the scheduler ----------------------------------------------------------
 
@@ -374,6 +386,11 @@ class SimBoard(Board):
     def _read(self) -> I16:
         t0 = self.now
         self._run_due(t0 + self.block)
+        if not self.audio:
+            self.players.expire(t0 + self.block)
+            if self.realtime:
+                self._pace(t0 + self.block)
+            return self._silence
         x = self._rx
         x.fill(0.0)
         self.players.mix(x, t0)
@@ -398,6 +415,8 @@ class SimBoard(Board):
         return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
 
     def _write(self, tx: I16) -> None:
+        if not self.audio:
+            return
         end = self.now
         a, b = self._pairs
         line: npt.NDArray[Any]
@@ -447,6 +466,11 @@ class SimBoard(Board):
 
     def hear_for(self, channel: int, wait: Listen, now: int, resume: Callable[[int], None]) -> None:
         """Resume a far end's script when it hears what `wait` asks for."""
+        if not self.audio:
+            raise ScriptError(
+                "wait_sound/wait_silence need audio; this board has audio=False "
+                "/ 等待声音需要音频，本模拟卡未开音频"
+            )
         self._listeners[channel] = _Listener(wait, now, self.fs, resume)
 
     def stop_hearing(self, channel: int) -> None:

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from boardcc.drivers.events import (
+    BusyToneDetected,
+    CallerIdReceived,
     LineVoltageBack,
     LineVoltageLost,
     PolarityReversal,
@@ -269,7 +271,7 @@ class TrunkLine:
                     self.sim.emit(PolarityReversal(self.channel, t))
                     start = t + self.sim.ms(250)
                 clip = self.sim.sounds.caller_id(spec)
-                self._cid_play = self.sim.players.start(self.channel, clip, start)
+                self._send_cid(start, clip, spec)
                 first_ring = start + clip[1] + self.sim.ms(500)
             self._later(first_ring, lambda t2: self._ring_cycle(t2, 0, pattern, caller_id))
             self._later(t + self.sim.ms(give_up_s * 1000), self._caller_gives_up)
@@ -303,12 +305,16 @@ class TrunkLine:
                 spec = self._dated(caller_id, t)
                 clip = self.sim.sounds.caller_id(spec)
                 start = pos + on + self.sim.ms(500)
-                self._later(start, lambda t2, c=clip: self._send_cid(t2, c))
+                self._later(start, lambda t2, c=clip, s=spec: self._send_cid(t2, c, s))
             pos += on + off
         self._later(pos, lambda t2: self._ring_cycle(t2, k + 1, pattern, caller_id))
 
-    def _send_cid(self, t: int, clip: tuple[int, int]) -> None:
-        self._cid_play = self.sim.players.start(self.channel, clip, t)
+    def _send_cid(self, t: int, clip: tuple[int, int], spec: CallerIdSpec) -> None:
+        if self.sim.audio:
+            self._cid_play = self.sim.players.start(self.channel, clip, t)
+        else:  # a signalling-only board decodes it itself, when the message has ended
+            event = CallerIdReceived(self.channel, t + clip[1], spec.number or "", spec.name or "")
+            self._later(event.at, lambda _t: self.sim.emit(event))
 
     def _ring_on(self, t: int) -> None:
         self._ringing = True
@@ -482,7 +488,10 @@ class TrunkLine:
         self._end_call(t, None, "far")
         self._enter(LineState.CLEARED)
         for signal in self.far_hangup:
-            if signal == "busy":
+            if signal == "busy" and not self.sim.audio:  # decoded by the board itself
+                heard = BusyToneDetected(self.channel, t + self.sim.ms(300))
+                self._later(heard.at, lambda _t, e=heard: self.sim.emit(e))
+            elif signal == "busy":
                 self._tone_on("busy", t + self.sim.ms(300))
             elif signal == "reversal":
                 self.sim.emit(PolarityReversal(self.channel, t))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from boardcc.drivers.events import DigitReceived
 from boardcc.drivers.sim.steps import Listen, Press, Rings, Speak, Step, StepRun, Until, Wait
 
 if TYPE_CHECKING:
@@ -133,9 +134,26 @@ class Party:
         return length
 
     def press(self, step: Press) -> int:
+        if not self.sim.audio:  # a signalling-only board decodes the keys itself
+            return self._keys_as_events(step)
         clip = self.sim.sounds.keys(step, self.sim.rng)
         self._plays.append(self.sim.players.start(self.channel, clip, self.now))
         return clip[1]
+
+    def _keys_as_events(self, step: Press) -> int:
+        """Each key as a `DigitReceived` when it ends; the keys' length in samples."""
+        at = self.now
+        for key in step.digits.replace(" ", ""):
+            if key == ",":
+                at += self.samples(1.0)
+                continue
+            on = step.on_ms if step.on_ms is not None else self.sim.rng.uniform(70, 130)
+            off = step.off_ms if step.off_ms is not None else self.sim.rng.uniform(80, 250)
+            at += self.samples(on / 1000.0)
+            event = DigitReceived(self.channel, at, key.upper())
+            self.sim.schedule(at, lambda _t, e=event: self.sim.emit(e))
+            at += self.samples(off / 1000.0)
+        return at - self.now
 
     def fax_tone(self, seconds: float) -> int:
         clip = self.sim.sounds.fax_cng()
