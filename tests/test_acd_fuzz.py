@@ -15,7 +15,7 @@ import contextlib
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from boardcc.acd.agent import AgentError, AgentState, AgentStatus
@@ -137,8 +137,29 @@ def check(engine: Engine) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: CI runs the same 30 plans every time (random runs found the two examples
+# below; to explore further, run it locally with derandomize=False).
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(actions)
+# Found by hypothesis: a callback re-offered on the ring-out notice of the agent's last
+# offer lost its ring timer to the leaving state's cancel, and the phone rang for ever.
+@example(
+    [
+        ("call", 0.0, 0, 0.1, "n"),
+        ("phone", 0.0, 2, ["lift"]),
+        ("call", 6.13, 0, 2.15, "n"),
+        ("command", 0.0, 0, "ready"),
+        ("call", 6.13, 1, 2.15, "2"),
+    ]
+)
+# Found by hypothesis: a not-ready code with other keys after it (*3*11003#...) failed the
+# channel instead of being refused.
+@example([("phone", 0.0, 2, ["lift", "star3", "login"])])
 def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any, ...]]) -> None:
     board = SimBoard(trunks=2, stations=3, seed=7)
     store = Store()

@@ -927,7 +927,7 @@ class Acd:
             elif number.startswith(codes.not_ready):
                 reasons = self.settings.not_ready_reasons
                 pick = number[len(codes.not_ready) :]
-                k = int(pick) - 1 if pick else 0
+                k = int(pick) - 1 if pick.isdigit() else (0 if not pick else -1)
                 if not 0 <= k < len(reasons):
                     raise AgentError(f"no reason {pick} / 没有第 {pick} 个置忙原因")
                 self.set_status(agent, AgentStatus.NOT_READY, reasons[k])

@@ -95,12 +95,16 @@ class Machine(Generic[S]):
             if type(event) in self.IGNORED.get(self.state, frozenset()):
                 return []
             raise IllegalEvent(self, event)
-        actions: list[Action] = []
+        # The state being left lets go of its timers first: a step may hand control to the
+        # engine (a Notify), which can start the next offer's timer of the same name at once,
+        # and a cancel coming after it would silently kill that timer.
+        moving = transition.target is not None and transition.target is not self.state
+        actions: list[Action] = self.leave(self.state) if moving else []
         for name in transition.steps:
             step: Callable[[Event], list[Action]] = getattr(self, name)
             actions += step(event)
-        if transition.target is not None and transition.target is not self.state:
-            actions += self.leave(self.state)
+        if moving:
+            assert transition.target is not None
             self.state = transition.target
             self.entered_at = event.at
         return actions
