@@ -436,9 +436,9 @@ def _flow_stats(args: argparse.Namespace) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from boardcc.config import load_site
+    from boardcc.config import tool_database
     from boardcc.ivr import report
-    from boardcc.store import make_engine
+    from boardcc.store import make_engine, upgrade
     from boardcc.yamlfile import ConfigFileError
 
     def moment(text: str | None) -> dt.datetime | None:
@@ -450,14 +450,10 @@ def _flow_stats(args: argparse.Namespace) -> int:
             raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD[THH:MM])") from None
 
     try:
-        url = args.database
-        site = Path(args.site or "boardcc.yaml")
-        if url is None and (args.site or site.is_file()):
-            url = load_site(site).storage.database
-        url = url or "sqlite:///boardcc.db"
-        counts = report.from_database(
-            make_engine(url), moment(args.since), moment(args.until), args.flow
-        )
+        url, _ = tool_database(args.site, args.database)
+        database = make_engine(url)
+        upgrade(database)  # a database no engine has opened yet has no tables
+        counts = report.from_database(database, moment(args.since), moment(args.until), args.flow)
     except (ConfigFileError, ValueError, SQLAlchemyError) as exc:
         print(f"boardcc flow stats: {exc}", file=sys.stderr)
         return 2

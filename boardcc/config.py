@@ -299,6 +299,16 @@ def parse_step(raw: Any) -> tuple[str, Any]:
     return str(kind), value
 
 
+def tool_database(site: str | None, database: str | None) -> tuple[str, SiteConfig | None]:
+    """The database a command-line tool reads: `database` if given, else the site file's
+    (`site`, or ./boardcc.yaml when there is one), else the default; and the site loaded,
+    if one was."""
+    path = Path(site or "boardcc.yaml")
+    config = load_site(path) if site or (database is None and path.is_file()) else None
+    url = database or (config.storage.database if config else Storage().database)
+    return url, config
+
+
 def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
     """Read and check a site file; every problem is reported with file, line and key.
 

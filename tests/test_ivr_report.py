@@ -75,6 +75,14 @@ def test_a_damaged_count_is_skipped_and_reported_not_fatal() -> None:
     assert counts == {("f", "menu"): {"entered": 1, "option 1": 1}}
 
 
+def test_flow_stats_on_a_database_no_engine_has_opened(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert main(["flow", "stats", "--database", url]) == 0
+    assert "经过 IVR 的呼叫: 0" in capsys.readouterr().out
+
+
 def test_flow_stats_names_a_bad_date(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert main(["flow", "stats", "--database", url, "--since", "yesterday"]) == 2

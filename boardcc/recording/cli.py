@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DATABASE = "sqlite:///boardcc.db"
-
 
 def add_commands(sub: Any) -> None:
     """Add ``recordings`` and its subcommands to the `boardcc` parser's subparsers."""
@@ -73,19 +71,13 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from boardcc.config import load_site
+    from boardcc.config import tool_database
     from boardcc.recording.index import RecordingIndex
     from boardcc.recording.settings import Retention
     from boardcc.store import StoreError, make_engine, upgrade
 
-    retention = Retention()
-    url = args.database
-    site_path = Path(args.site) if args.site else Path("boardcc.yaml")
-    if args.site or (url is None and site_path.is_file()):
-        site = load_site(site_path)
-        retention = site.recording.retention
-        url = url or site.storage.database
-    url = url or DEFAULT_DATABASE
+    url, site = tool_database(args.site, args.database)
+    retention = site.recording.retention if site else Retention()
     try:
         engine = make_engine(url)
         upgrade(engine)
