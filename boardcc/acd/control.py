@@ -650,6 +650,10 @@ class CallControl:
             return
         if self._agent_leaves(agent, self.engine.now):
             return
+        if self.acd._to_survey(agent, call, ch, self.engine.now):
+            # 评分 as for the desk phone's hang-up; the phone, still off hook, is let go.
+            self._end_leg(ch, self.engine.now)
+            return
         answered = call.cdr.answered is not None
         self.engine._end(
             call,
