@@ -117,6 +117,8 @@ BUFFER_PERIODS = 8
 MOST_BUFFER_PERIODS = 48
 #: Steps of the table of window gains over a phase error of 0 to pi per hop.
 GAIN_STEPS = 16384
+#: Above this many hits in one pass, runs of hits are found with numpy first.
+RUNS_FROM = 256
 
 
 class DtmfReceiver:
@@ -500,7 +502,7 @@ class DtmfReceiver:
             # starts are plain numbers.
             ci, early = self._pairs(*marks)
             m = ci.size
-            periods: list[int] | npt.NDArray[np.intp] = [self._judged] * m
+            periods: int | npt.NDArray[np.intp] = self._judged  # the same for all pairs
             starts = self._seven + (4 * first_window - 4)
         else:
             none = self._no_marks
@@ -542,7 +544,7 @@ class DtmfReceiver:
         if early is not True:
             checks[6, :2] = early  # an array, or False
         if last_fine is not None:
-            checks[6] &= 4 * np.asarray(periods) + np.arange(4)[:, None] <= last_fine
+            checks[6] &= 4 * periods + np.arange(4)[:, None] <= last_fine
 
         # The other tone of the pair leaks into each detector a little and beats with it,
         # so a single window misjudges both level and phase by up to a dB and a few Hz.
@@ -575,8 +577,27 @@ class DtmfReceiver:
         if p.size == 0:
             return []
         digit = (best[0] * 4 + best[1])[e, p]
-        period_list = periods if isinstance(periods, list) else periods.tolist()
-        return self._debounce(ci.tolist(), period_list, p.tolist(), e.tolist(), digit.tolist())
+        # Hits in channel order, then window order.
+        window = 4 * (periods if isinstance(periods, int) else periods[p]) + e
+        channel = ci[p]
+        if p.size <= RUNS_FROM:
+            q = window.tolist()
+            return self._debounce(channel.tolist(), digit.tolist(), q, q)
+        # Many hits (long blocks): consecutive windows of a channel hitting the same digit
+        # are taken as one run, so that the loop below turns once per run.
+        new = np.empty(p.size, bool)
+        new[0] = True
+        np.not_equal(channel[1:], channel[:-1], out=new[1:])
+        new[1:] |= digit[1:] != digit[:-1]
+        new[1:] |= window[1:] != window[:-1] + 1
+        first = new.nonzero()[0]
+        last = np.append(first[1:] - 1, p.size - 1)
+        return self._debounce(
+            channel[first].tolist(),
+            digit[first].tolist(),
+            window[first].tolist(),
+            window[last].tolist(),
+        )
 
     def _pairs(
         self,
@@ -623,47 +644,44 @@ class DtmfReceiver:
         return event
 
     def _debounce(
-        self,
-        channel: list[int],
-        period: list[int],
-        pair: list[int],
-        evaluation: list[int],
-        digit: list[int],
+        self, channel: list[int], digit: list[int], first: list[int], last: list[int]
     ) -> list[DtmfEvent]:
-        """Take hits one by one, in channel order and then window order: hit i is of digit
-        `digit[i]` on channel `channel[pair[i]]` in fine window
-        `4 period[pair[i]] + evaluation[i]`.
+        """Take runs of hits one by one, in channel order and then window order: run i is
+        of digit `digit[i]` on channel `channel[i]` in every fine window from `first[i]` to
+        `last[i]` (a run may be a single hit).
 
         The rules: a press starts when `min_on` consecutive windows hit the same digit,
         from the first of them; it ends at its last hit once `min_off` windows in a row
         have not hit its digit, or when another digit has hit `min_on` windows in a row.
         Hits of the digit of the press under way leave the run alone: it only matters
-        to start a press, and any other hit after them starts a new one anyway.
+        to start a press, and any other hit after them starts a new one anyway. Taking a
+        run whole gives the events that taking its hits one by one gives: a press may end
+        a run later (a run of another digit that does not start a press leaves it be, and
+        the next run ends it), but with the same last hit, within the same call.
         """
         events = []
         active, last_hit = self._active, self._last_hit
         run_digit, run_first, run_last = self._run_digit, self._run_first, self._run_last
         # A run this many windows past its first has hit `min_on` windows.
         reach, min_off = self.min_on - 1, self.min_off
-        for p, e, d in zip(pair, evaluation, digit, strict=True):
-            ch, q = channel[p], 4 * period[p] + e
+        for ch, d, q0, q1 in zip(channel, digit, first, last, strict=True):
             a = active[ch]
-            if a >= 0 and q - last_hit[ch] > min_off:
+            if a >= 0 and q0 - last_hit[ch] > min_off:
                 events.append(self._end_press(ch))
                 a = -1
             if a == d:  # the press goes on
-                last_hit[ch] = q
+                last_hit[ch] = q1
                 continue
-            if run_digit[ch] != d or run_last[ch] != q - 1:
+            if run_digit[ch] != d or run_last[ch] != q0 - 1:
                 run_digit[ch] = d
-                run_first[ch] = q
-            run_last[ch] = q
-            if q - run_first[ch] >= reach:
+                run_first[ch] = q0
+            run_last[ch] = q1
+            if q1 - run_first[ch] >= reach:
                 if a >= 0:  # another digit took over without a pause long enough to see
                     events.append(self._end_press(ch))
                 active[ch] = d
                 self._press_first[ch] = run_first[ch]
-                last_hit[ch] = q
+                last_hit[ch] = q1
                 self._holding.add(ch)
         return events
 

@@ -844,3 +844,35 @@ def test_batching_gives_the_same_events_only_later(batch_ms: float) -> None:
 def test_batch_ms_out_of_range_is_named() -> None:
     with pytest.raises(ValueError, match=r"batch_ms must be in \[0, 1000\], got 2000"):
         DtmfReceiver(1, batch_ms=2000)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_runs_of_hits_decode_like_single_hits(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long blocks take consecutive hits of a digit as one run (dsp.dtmf.RUNS_FROM); that
+    # must give exactly what taking them one by one gives, also where the receiver's rules
+    # are on edge: one digit taking over from another with no pause, tones and pauses
+    # around the 40 ms limits, foreign digits inside a pause, under noise.
+    from boardcc.dsp import dtmf as module
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(48):
+        keys = "".join(rng.choice(list("0123456789*#ABCD"), size=12))
+        on = rng.integers(15, 90, size=12)
+        off = rng.choice([0, 0, 10, 20, 30, 40, 50, 80], size=12)
+        parts = [
+            dtmf_tones(k, on_ms=int(a), off_ms=int(b))
+            for k, a, b in zip(keys, on, off, strict=True)
+        ]
+        rows.append(np.concatenate(parts))
+    n = max(r.size for r in rows)
+    x = np.stack([np.pad(r, (0, n - r.size)) for r in rows]).astype(float)
+    x = to_int16(x + rng.normal(0.0, 300.0, x.shape))
+
+    def decode(runs_from: int) -> list[DtmfEvent]:
+        monkeypatch.setattr(module, "RUNS_FROM", runs_from)
+        return detect_dtmf(x)
+
+    by_runs, by_hits = decode(0), decode(10**9)
+    assert by_runs == by_hits
+    assert len(by_runs) > 48 * 5
