@@ -211,6 +211,8 @@ class Timeouts(_Strict):
 class Storage(_Strict):
     database: str = "sqlite:///boardcc.db"
     logs: str = "logs"
+    # Agents saved with the agent editor (boardcc.acd.saved); default <site>.agents.yaml
+    agents_file: str | None = None
 
 
 class Api(_Strict):
@@ -439,6 +441,11 @@ def load_site(source: str | Path | Mapping[str, Any]) -> SiteConfig:
         need(full.is_file(), ("prompts", name), f"prompt file {path!r} not found")
         site.prompts[name] = str(full)
     site.storage.logs = str(base / site.storage.logs)
+    if site.storage.agents_file:
+        site.storage.agents_file = str(base / site.storage.agents_file)
+    elif not isinstance(source, Mapping):
+        site_path = Path(located.source).absolute()
+        site.storage.agents_file = str(site_path.with_name(f"{site_path.stem}.agents.yaml"))
     _media_paths(site, base, need)
     site.storage.database = _sqlite_from(base, site.storage.database)
     if problems:

@@ -25,6 +25,7 @@ import itertools
 import logging
 import random
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +33,7 @@ import numpy as np
 from boardcc.acd.agent import NO_ANSWER, Agent, AgentError, AgentState, AgentStatus
 from boardcc.acd.passwords import check_password, hash_password
 from boardcc.acd.queues import Queue, Waiting
+from boardcc.acd.saved import SavedAgents
 from boardcc.acd.selector import Caller, Candidate, Memory, Regions, caller_order, chosen, rank
 from boardcc.acd.selector import eligible as tier_eligible
 from boardcc.acd.settings import PERMISSIONS, AgentConfig
@@ -60,7 +62,14 @@ class Acd:
         config = engine.config
         self.settings = config.acd
         self.fs = engine.fs
-        self.agents: dict[str, Agent] = {a.job: Agent(a) for a in config.agents}
+        path = config.storage.agents_file
+        self.saved = SavedAgents.load(
+            Path(path) if path else None,
+            config.agents,
+            (s.extension for s in config.stations),
+            config.queues,
+        )
+        self.agents: dict[str, Agent] = {a.job: Agent(a) for a in self.saved.merge(config.agents)}
         self.at_station: dict[int, Agent] = {}  # station channel -> agent logged in there
         rng = random.Random(0)
         self.queues: dict[str, Queue] = {}
@@ -294,6 +303,7 @@ class Acd:
             raise AgentError(f"agent {job}: {_first_error(exc)}") from None
         if config.station is not None and config.station not in self.engine.station_at:
             raise AgentError(f"no station {config.station} / 没有分机 {config.station}")
+        self.saved.put(config)  # on disk first: a save that cannot be kept is refused
         if current is None:
             current = self.agents[job] = Agent(config)
         else:
@@ -301,6 +311,29 @@ class Acd:
         self._place_members()
         self._publish_agent(current)
         return current
+
+    def delete_agent(self, by: Agent, job: str) -> None:
+        """The agent editor's delete: needs supervisor; the agent must be logged out and
+        in no queue's ``members:`` of the site file (groups are fine)."""
+        by.need("supervisor")
+        agent = self.agent(job)
+        if agent is by:
+            raise AgentError(f"agent {job} cannot delete itself / 座席不能删除自己")
+        if agent.logged_in:
+            raise AgentError(
+                f"agent {job} is logged in: log it out first / 座席 {job} 已登录, 请先签出"
+            )
+        named = [q.name for q in self.queues.values() if job in {m.agent for m in q.config.members}]
+        if named:
+            raise AgentError(
+                f"agent {job} is a member of queue {', '.join(named)} in the site file: take it "
+                f"out there first / 座席 {job} 是站点文件中队列的成员"
+            )
+        self.saved.remove(job)
+        del self.agents[job]
+        self._place_members()
+        self.engine._publish({"type": "agent_deleted", "job": job})
+        log.info("座席 agent %s deleted by %s / 已删除", job, by.job)
 
     # -- queues ---------------------------------------------------------------------------------
 

@@ -53,7 +53,16 @@ def _queues(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
-    return {"agent": acd.agent_json(acd.save_agent(agent, args))}
+    path = acd.saved.path
+    return {
+        "agent": acd.agent_json(acd.save_agent(agent, args)),
+        "saved_to": str(path) if path is not None else None,
+    }
+
+
+def _delete(acd: Acd, agent: Agent, args: dict[str, Any]) -> dict[str, Any]:
+    acd.delete_agent(agent, args["job"])
+    return {}
 
 
 def _call(key: str, value: str) -> dict[str, Any]:
@@ -143,6 +152,7 @@ COMMANDS: dict[str, AgentCommand] = {
         _save,
         frozenset({"name", "password", "station", "groups", "skills", "permissions", "regions"}),
     ),
+    "agent_delete": AgentCommand({"job": S}, _delete),
 }
 #: `login`'s fields (it is the one command of a connection with no agent yet).
 LOGIN = AgentCommand(
