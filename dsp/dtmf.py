@@ -203,7 +203,8 @@ class DtmfReceiver:
         # Screening: cosines, then sines, of the DTMF frequencies (16 columns, which BLAS
         # multiplies a quarter faster than 18); dial tone apart, only for the windows whose
         # tones stand out, scaled so that its squares add up to the dial tone's energy.
-        self._screen_basis = np.hstack([cos[:, :8], sin[:, :8]]).astype(np.float32)
+        # Kept as rows (16, n): the product comes out with windows on its last axis.
+        self._screen_basis = np.vstack([cos[:, :8].T, sin[:, :8].T]).astype(np.float32)
         dial = np.sqrt(2.0 / n) * np.hstack([cos[:, 8:], sin[:, 8:]])
         self._dial_basis = dial.astype(np.float32)
         self._dial_ones = np.ones(dial.shape[1], np.float32)
@@ -458,7 +459,7 @@ class DtmfReceiver:
         # The screening windows, channel by channel: (channels * count, window).
         windows = self._buf[:, a : a + count * period].reshape(nch, count, period)[:, :, :n]
         flat = windows.astype(np.float32).reshape(nch * count, n)
-        sq = np.ascontiguousarray((flat @ self._screen_basis).T)  # (columns, windows)
+        sq = self._screen_basis @ flat.T  # (columns, windows)
         np.square(sq, out=sq)
         p = (sq[:8] + sq[8:16]).reshape(2, 4, -1)  # tone powers: group, tone, window
         top = p.max(axis=1)
