@@ -560,8 +560,16 @@ class Engine:
         return call
 
     def _put(self, call: Call) -> None:
+        self.put_cdr(call.cdr)
+
+    def put_cdr(self, cdr: Cdr, event: str = "") -> None:
+        """Hand a copy of `cdr` to the store, and publish the call `event` if one is named
+        (for the CDR of a leg that is not a call of its own: the outside leg of a
+        transfer, boardcc.acd.outside)."""
         if self.store is not None:
-            self.store.put(_copy(call.cdr))
+            self.store.put(_copy(cdr))
+        if event:
+            self._publish({"type": "call", "event": event, **_cdr_json(cdr)})
 
     def _bind(self, call: Call, ch: int) -> None:
         self.call_of[ch] = call
@@ -897,15 +905,8 @@ class Engine:
     def _place_out(self, call: Call, at: int, *, prefixed: bool = False) -> None:
         station = call.caller_station
         assert station is not None
-        group = self.station_group.get(station, "default")
         try:
-            out = routing.place(self.config, group, call.number, prefixed=prefixed)
-            trunks = self.config.trunk_group(out.rule.trunk_group).channel_list()
-            trunk = self.hunter.pick(
-                out.rule, trunks, lambda t: self.machines[t].state is TrunkState.IDLE
-            )
-            if trunk is None:
-                raise routing.NoRoute(f"no free trunk in {out.rule.trunk_group}")
+            trunk, out = self.route_out(station, call.number, prefixed=prefixed)
         except routing.NoRoute as exc:
             call.cdr.route += f": {exc}"
             log.info("呼出失败 cannot call out: %s", exc, extra=self._extra(station, "dial"))
@@ -919,6 +920,22 @@ class Engine:
         self._bind(call, trunk)
         self.feed(trunk, ev.Seize(at, out.number))
         self.feed(station, ev.Listen(at, trunk))
+
+    def route_out(
+        self, station: int, number: str, *, prefixed: bool
+    ) -> tuple[int, routing.Outbound]:
+        """An idle trunk and the number to dial on it for an outside call from `station`,
+        by its group's outbound rule (prefix, barred, rewrites, hunting); `routing.NoRoute`
+        if there is none. The caller seizes the trunk (``ev.Seize``) in the same tick."""
+        group = self.station_group.get(station, "default")
+        out = routing.place(self.config, group, number, prefixed=prefixed)
+        trunks = self.config.trunk_group(out.rule.trunk_group).channel_list()
+        trunk = self.hunter.pick(
+            out.rule, trunks, lambda t: self.machines[t].state is TrunkState.IDLE
+        )
+        if trunk is None:
+            raise routing.NoRoute(f"no free trunk in {out.rule.trunk_group}")
+        return trunk, out
 
     def _on_failed(self, ch: int, data: dict[str, str], at: int) -> None:
         call = self.call_of.get(ch)

@@ -2,7 +2,8 @@
 
 Hypothesis draws callers (who hang up at any moment), desk-phone users (lifting, dropping,
 flashing, keying feature codes and extensions) and agent commands through the engine
-(status, hold, transfers, conferences, pickup, grab, supervisors), at random times. After
+(status, hold, transfers, conferences, also to an outside number, pickup, grab, supervisors),
+at random times. After
 every step: no agent is reserved or ringing without a call, no queued caller is lost (every
 waiting caller's call is open), and no channel's handling failed. Once everybody has hung
 up: every channel idle, no call open, nobody waiting, every agent idle, and every call's
@@ -21,14 +22,17 @@ from hypothesis import strategies as st
 from boardcc.acd.agent import AgentError, AgentState, AgentStatus
 from boardcc.cdr import Disposition
 from boardcc.config import load_site
-from boardcc.drivers.sim import Flash, HangUp, LiftHandset, Pause, Press, SimBoard, Speak
+from boardcc.drivers.sim import Callee, Flash, HangUp, LiftHandset, Pause, Press, SimBoard, Speak
 from boardcc.engine import Engine
-from tests.test_acd import HASH, PASSWORD, Store, agent
+from tests.test_acd import ALL_RIGHTS, HASH, PASSWORD, Store, agent
 
 SITE: dict[str, Any] = {
     "trunk_groups": [{"name": "main", "channels": "0-1", "access_number": "400800888"}],
     "stations": [{"channel": 2 + i, "extension": f"800{i + 1}"} for i in range(3)],
-    "agents": [agent(f"100{i + 1}", f"800{i + 1}") for i in range(3)],
+    "agents": [
+        agent(f"100{i + 1}", f"800{i + 1}", permissions=[*ALL_RIGHTS, "transfer_outside"])
+        for i in range(3)
+    ],
     "queues": [
         {
             "name": "service",
@@ -47,6 +51,7 @@ SITE: dict[str, Any] = {
     "timeouts": {"soft_dial_answer_s": 5, "station_ring_s": 5, "interdigit_s": 1.5},
 }
 assert HASH
+OUTSIDE = "12345678"  # answers after a ring, talks 4 s and hangs up
 
 times = st.floats(min_value=0.0, max_value=10.0, allow_nan=False)
 short = st.floats(min_value=0.1, max_value=5.0, allow_nan=False)
@@ -56,7 +61,9 @@ phone = st.tuples(
     times,
     st.integers(2, 4),
     st.lists(
-        st.sampled_from(["lift", "drop", "flash", "dial_ext", "login", "ready", "star3", "wait"]),
+        st.sampled_from(
+            ["lift", "drop", "flash", "dial_ext", "dial_out", "login", "ready", "star3", "wait"]
+        ),
         min_size=1,
         max_size=5,
     ),
@@ -72,6 +79,9 @@ COMMANDS = [
     "conference",
     "conference_complete",
     "reconnect",
+    "outside_blind",
+    "outside_consult",
+    "outside_conference",
     "pickup",
     "grab",
     "listen",
@@ -92,6 +102,7 @@ def phone_steps(words: list[str]) -> list[Any]:
             "drop": [HangUp()],
             "flash": [Flash(300)],
             "dial_ext": [Press("8002#", on_ms=80, off_ms=80)],
+            "dial_out": [Press(f"9{OUTSIDE}#", on_ms=80, off_ms=80)],
             "login": [Press(f"*11003#{PASSWORD}#", on_ms=80, off_ms=80)],
             "ready": [Press("*2#", on_ms=80, off_ms=80)],
             "star3": [Press("*3", on_ms=80, off_ms=80)],
@@ -117,6 +128,9 @@ def run_command(engine: Engine, job: str, name: str) -> None:
             "conference": lambda: control.conference(a, "8003"),
             "conference_complete": lambda: control.complete(a, "conference"),
             "reconnect": lambda: control.reconnect(a),
+            "outside_blind": lambda: control.transfer(a, f"9{OUTSIDE}", "blind"),
+            "outside_consult": lambda: control.transfer(a, f"9{OUTSIDE}", "consult"),
+            "outside_conference": lambda: control.conference(a, f"9{OUTSIDE}"),
             "pickup": lambda: control.pickup(a, "8001"),
             "grab": lambda: control.grab(a, calls[0] if calls else "none"),
             "listen": lambda: control.monitor(a, other, "listen"),
@@ -165,6 +179,9 @@ def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any
     store = Store()
     with board:
         engine = Engine(load_site(SITE), board, store=store)
+        board.directory[OUTSIDE] = Callee(
+            "answer", rings=1, script=(Speak(tone=1900, seconds=4.0), HangUp())
+        )
         for job in ("1001", "1002"):
             engine.acd.login(job, PASSWORD, None, "api")
         for s in (2, 3):

@@ -676,6 +676,12 @@ class Acd:
     def _due_consult_digits(self, job: str, digits: str, at: int) -> None:
         self.control.digits_pause(job, digits, at)
 
+    def _due_refused(self, job: str, token: str, at: int) -> None:
+        self.control.refused_back(job, token, at)
+
+    def _due_outside_ring(self, trunk: str, leg_id: str, at: int) -> None:
+        self.control.outside.ring_out(int(trunk), leg_id, at)
+
     def _due_login(self, ch: str, token: str, at: int) -> None:
         pending = self._login.get(int(ch))
         if pending is not None and str(pending[2]) == token:

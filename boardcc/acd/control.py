@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from boardcc.acd.agent import Agent, AgentError, AgentState
+from boardcc.acd.outside import Outside, dial_permission
 from boardcc.cdr import Direction, Disposition, HungUpBy
 from boardcc.machines import StationState, TrunkState
 from boardcc.machines import events as ev
@@ -40,6 +41,9 @@ log = logging.getLogger("boardcc.acd")
 
 #: A pause after keys dialled on hold that ends the number.
 DIGITS_PAUSE_S = 4.0
+#: How long the agent hears busy tone for a target refused on the desk phone before the
+#: caller is back (as Asterisk's attended transfer to an invalid number does).
+REFUSED_S = 2.0
 
 
 @dataclass(slots=True)
@@ -55,6 +59,7 @@ class Session:
     answered: bool = False
     held_from: int = 0
     keys: str = ""  # keys pressed during a consultation (for *3)
+    refused: int = 0  # when a target dialled on the phone was refused
 
 
 @dataclass(slots=True)
@@ -86,6 +91,7 @@ class CallControl:
         self._internal: dict[int, _Pending] = {}  # station -> extension to ring when lifted
         self._blind: dict[int, int] = {}  # station rung by a blind transfer -> the caller
         self._intro: dict[int, tuple[int, list[str]]] = {}  # trunk -> agent's phone, prompts
+        self.outside = Outside(self)  # outside numbers (boardcc.acd.outside)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -133,10 +139,7 @@ class CallControl:
         elif target in e.station_at:
             ch = e.station_at[target]
         else:
-            raise AgentError(
-                f"{target!r} is not an extension or agent here; outside numbers are transferred "
-                f"by dialling from the phone / 转移目标无效"
-            )
+            raise AgentError(f"{target!r} is not an extension or agent here / 转移目标无效")
         agent.need("dial_internal")
         if ch == agent.channel:
             raise AgentError("an agent cannot transfer to itself / 不能转给自己")
@@ -154,8 +157,11 @@ class CallControl:
         if s is None:
             return {"consult": None, "held": None, "control": None}
         e = self.engine
+        consult = self.outside.number(s.target)
+        if consult is None and s.target is not None:
+            consult = e.extension_of.get(s.target)
         return {
-            "consult": e.extension_of.get(s.target) if s.target is not None else None,
+            "consult": consult,
             "held": s.call.cdr.call_id,
             "control": s.mode,
         }
@@ -216,17 +222,22 @@ class CallControl:
         self._consult(agent, target, "conference", blind=False)
 
     def _consult(self, agent: Agent, target: str, mode: str, *, blind: bool) -> None:
-        self._agent_call(agent)
+        call, _ = self._agent_call(agent)
         s = self.sessions.get(agent.job)
         if s is not None and s.target is not None:
             raise AgentError("a consultation is already in progress / 正在咨询")
-        ch = self._extension(target, agent)
+        # Everything that can refuse comes before the caller is put on hold.
+        route = self.outside.route(target, agent, call, leave=blind)
+        ch = self._extension(target, agent) if route is None else -1
         at = self.engine.now
         if s is None:
             self.hold(agent)
             s = self.sessions[agent.job]
         s.mode = mode
-        self._ring_target(s, ch, at)
+        if route is None:
+            self._ring_target(s, ch, at)
+        else:
+            self.outside.dial(s, route, at)
         if blind:
             self._complete(s, at)
 
@@ -254,6 +265,8 @@ class CallControl:
                 raise AgentError("the third party has not answered yet / 对方未应答")
             self._three_way(s, self.engine.now)
         else:
+            if s.target in self.outside.legs:
+                agent.need("transfer_outside")
             self._complete(s, self.engine.now)
 
     def _three_way(self, s: Session, at: int) -> None:
@@ -285,7 +298,10 @@ class CallControl:
             call.caller_station = None
         if e.call_of.get(ch) is call:
             del e.call_of[ch]
-        if s.answered:
+        leg = self.outside.legs.get(s.target)
+        if leg is not None:
+            self.outside.hand_over(leg, at)
+        elif s.answered:
             self._talk(s.party, s.target)
             call.answered_by = s.target
             call.cdr.station = e.board.channels[s.target].name
@@ -295,16 +311,37 @@ class CallControl:
         self.acd.agent_left_call(agent, at)
         if e.machines[ch].state is StationState.CONNECTED:
             e.feed(ch, ev.Release(at))
-        log.info(
-            "转移 call %s transferred by agent %s to %s",
-            call.cdr.call_id[:8],
-            agent.job,
-            e.extension_of.get(s.target),
-            extra=e._extra(ch, "transfer"),
-        )
+        how = "blind" if not s.answered else "conference" if s.mode == "three_way" else "consult"
+        target = leg.number if leg is not None else e.extension_of.get(s.target, "")
+        self._transferred(call, agent, target, how, at)
         target_agent = self.acd.agent_at(s.target)
         if target_agent is not None and s.answered:
             target_agent.queue = agent.queue or call.cdr.extra.get("queue")
+
+    def _transferred(self, call: Call, agent: Agent, target: str, how: str, at: int) -> None:
+        """The queue event ``transfer`` (also in the queue event log) and the log line."""
+        e = self.engine
+        e._publish(
+            {
+                "type": "queue",
+                "queue": call.cdr.extra.get("queue"),
+                "event": "transfer",
+                "call_id": call.cdr.call_id,
+                "caller": call.cdr.caller,
+                "agent": agent.job,
+                "target": target,
+                "mode": how,
+                "t": self.acd.seconds(at),
+            }
+        )
+        log.info(
+            "转移 call %s transferred by agent %s to %s (%s)",
+            call.cdr.call_id[:8],
+            agent.job,
+            target,
+            how,
+            extra=e._extra(agent.channel if agent.channel is not None else -1, "transfer"),
+        )
 
     def reconnect(self, agent: Agent) -> None:
         """接回: drop the consulted party (or the conference's third) and talk to the caller."""
@@ -321,6 +358,9 @@ class CallControl:
         if ch is None:
             return
         s.target = None
+        if ch in self.outside.legs:
+            self.outside.drop(ch, at)
+            return
         if ch in s.call.stations:
             s.call.stations.remove(ch)
         if e.call_of.get(ch) is s.call:
@@ -359,6 +399,7 @@ class CallControl:
         call.answered_by = None
         self.acd.agent_left_call(agent, at)
         e.feed(ch, ev.Release(at))
+        self._transferred(call, agent, f"queue:{name}", "blind", at)
         self.acd.join(call, q, at)
 
     # -- pickup and grab ------------------------------------------------------------------------
@@ -686,13 +727,15 @@ class CallControl:
             e.feed(ch, ev.Alert(e.now))
             self._internal[ch] = _Pending(number)
             return ""
-        agent.need(_dial_permission(number))
+        agent.need(dial_permission(number))
         return e.dial(ch, number)
 
     # -- hooks ------------------------------------------------------------------------------------
 
     def notify(self, ch: int, what: str, data: dict[str, str], at: int) -> bool:
         e = self.engine
+        if ch in self.outside.legs:
+            return self.outside.notice(ch, what, data, at)
         if ch in self._internal:
             pending = self._internal.pop(ch)
             if what == "answered":  # lifted: ring the extension as if dialled
@@ -780,16 +823,33 @@ class CallControl:
             self._dialled(s, at)
 
     def _dialled(self, s: Session, at: int) -> None:
+        """A target keyed on the desk phone: an extension rings, an outside number is
+        dialled; refused, the agent hears busy tone, then the caller again."""
         number, s.digits = s.digits, ""
         try:
-            ch = self._extension(number, s.agent)
+            route = self.outside.route(number, s.agent, s.call, leave=False)
+            ch = self._extension(number, s.agent) if route is None else -1
         except AgentError as exc:
             log.info("%s", exc, extra=self.engine._extra(s.agent.channel or -1, "transfer"))
             assert s.agent.channel is not None
             self.engine.mixer.tone(s.agent.channel, "busy", at)
+            s.refused = at
+            self.acd._timer(at + round(REFUSED_S * self.engine.fs), "refused", s.agent.job, str(at))
             return
         s.mode = "transfer"
-        self._ring_target(s, ch, at)
+        if route is None:
+            self._ring_target(s, ch, at)
+        else:
+            self.outside.dial(s, route, at)
+
+    def refused_back(self, job: str, token: str, at: int) -> None:
+        """`REFUSED_S` after a refused target: back to the caller, unless the agent has
+        done something since."""
+        s = self.sessions.get(job)
+        if s is None or s.mode != "dialling" or s.target is not None or s.digits:
+            return
+        if str(s.refused) == token:
+            self._back_to_caller(s, at)
 
     def _target_notice(self, s: Session, what: str, at: int) -> bool:
         """The consulted station answered, rang out or hung up."""
@@ -811,8 +871,9 @@ class CallControl:
             return True
         return what in ("flash", "digit")
 
-    def _target_gone(self, s: Session, at: int) -> None:
-        """The consulted party left: the caller stays on hold (seed: 接回 brings it back);
+    def _target_gone(self, s: Session, at: int, *, retrieve: bool = False) -> None:
+        """The consulted party left: the caller stays on hold (seed: 接回 brings it back),
+        or with `retrieve` is back with the agent (an outside party: boardcc.acd.outside);
         in a three-way call the agent and caller carry on."""
         e = self.engine
         ch = s.target
@@ -827,7 +888,7 @@ class CallControl:
             if other is not None and other.state in (AgentState.IN_CALL, AgentState.RINGING):
                 self.acd._agent_free(other, at, wrap_s=0.0)
         assert s.agent.channel is not None
-        if s.mode == "three_way":
+        if s.mode == "three_way" or retrieve:
             self._back_to_caller(s, at)
             return
         s.mode = "hold"
@@ -840,9 +901,16 @@ class CallControl:
         s = self.sessions.get(agent.job)
         if s is None:
             return False
+        if s.target in self.outside.legs and not agent.may("transfer_outside"):
+            log.info(
+                "agent %s hung up: may not leave the caller with an outside line; call ended"
+                " / 座席无呼叫转外线权限, 通话结束",
+                agent.job,
+                extra=self.engine._extra(agent.channel or -1, "transfer"),
+            )
+            self.sessions.pop(agent.job, None)
+            return False
         if s.target is not None:
-            if s.mode == "three_way":
-                s.mode = "transfer"
             self._complete(s, at)
             return True
         self.sessions.pop(agent.job, None)
@@ -872,13 +940,18 @@ class CallControl:
             if ch in call.stations:
                 call.stations.remove(ch)
             e.call_of.pop(ch, None)
-            queue = self.acd.queues.get(call.cdr.extra.get("queue", ""))
-            if queue is not None and call.trunk == party:
-                self.acd.join(call, queue, at, priority=1)  # back to the queue, ahead of others
-            else:
-                e._end(call, Disposition.NO_ANSWER, HungUpBy.ENGINE, at)
+            self._blind_failed(call, party, at)
             return True
         return False
+
+    def _blind_failed(self, call: Call, party: int, at: int) -> None:
+        """Nobody took a blind transfer: the caller goes back to its queue, ahead of
+        others, or the call ends."""
+        queue = self.acd.queues.get(call.cdr.extra.get("queue", ""))
+        if queue is not None and call.trunk == party:
+            self.acd.join(call, queue, at, priority=1)
+        else:
+            self.engine._end(call, Disposition.NO_ANSWER, HungUpBy.ENGINE, at)
 
     def ended(self, call: Call, at: int) -> None:
         for job, s in list(self.sessions.items()):
@@ -891,11 +964,4 @@ class CallControl:
             self._blind.pop(ch)
         if call.trunk is not None:
             self._intro.pop(call.trunk, None)
-
-
-def _dial_permission(number: str) -> str:
-    if number.startswith("00"):
-        return "dial_international"
-    if number.startswith("0"):
-        return "dial_national"
-    return "dial_local"
+        self.outside.ended(call, at)

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "dial_local": "拨打市内电话",
     "dial_national": "拨打国内电话",
     "dial_international": "拨打国际电话",
+    "transfer_outside": "呼叫转外线",  # seed 000; leaving a caller with an outside line
     "fax_receive": "手动接收传真",
     "fax_download": "下载传真文件",
     "fax_send": "手动发送传真",
