@@ -28,6 +28,7 @@ PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("dial_local", QT_TRANSLATE_NOOP("permission", "Dial local calls")),
     ("dial_national", QT_TRANSLATE_NOOP("permission", "Dial national calls")),
     ("dial_international", QT_TRANSLATE_NOOP("permission", "Dial international calls")),
+    ("transfer_outside", QT_TRANSLATE_NOOP("permission", "Transfer calls to outside numbers")),
     ("fax_receive", QT_TRANSLATE_NOOP("permission", "Receive faxes by hand")),
     ("fax_download", QT_TRANSLATE_NOOP("permission", "Download faxes")),
     ("fax_send", QT_TRANSLATE_NOOP("permission", "Send faxes by hand")),

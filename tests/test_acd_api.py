@@ -183,3 +183,39 @@ def test_an_agent_holds_and_blind_transfers_a_queued_caller(
     board.trunk(0).far_hang_up(board.now)
     engine.run_for(3.0)
     board.phone(3).run([Pause(0.1)])
+
+
+def test_an_agent_consults_an_outside_number_from_the_api(
+    board: SimBoard, engine: Engine, server: ApiServer
+) -> None:
+    from boardcc.drivers.sim import Callee
+
+    board.phone(2).auto_answer(1, [Speak(tone=1300, seconds=60.0)])
+    board.directory["88123456"] = Callee(rings=1, script=(Speak(tone=1900, seconds=60.0),))
+
+    async def main() -> None:
+        async with ApiClient(server.url) as api:
+            await api.command("login", job="1001", password="4321")
+            board.incoming_call(
+                0, at=0.5, caller_id="13800000000", script=[Speak(tone=700, seconds=60.0)]
+            )
+            while engine.acd.agents["1001"].state.value != "in_call":
+                await api.event()
+            assert "无权限: 呼叫转外线" in await refused(
+                api, "transfer", target="988123456", mode="blind"
+            )
+            assert "转移目标无效" in await refused(api, "transfer", target="88123456")
+            await api.command("transfer", target="988123456", mode="consult")
+            while True:  # the agent's event names the outside number being consulted
+                event = await api.event()
+                if event["type"] == "agent" and event["consult"] == "88123456":
+                    break
+            assert "transfer_outside" in await refused(api, "transfer_complete")
+            await api.command("reconnect")
+            assert engine.acd.agents["1001"].state.value == "in_call"
+
+    asyncio.run(drive(engine, main(), seconds=20.0))
+    engine.run_for(3.0)
+    call = engine.call_of[0]
+    assert call.outside is None and engine.machines[1].state.name in ("WAIT_HANGUP", "IDLE")
+    assert call.cdr.extra["transfers"] == "1001->88123456"

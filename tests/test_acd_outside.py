@@ -283,3 +283,18 @@ def test_without_transfer_outside_hanging_up_in_a_consultation_ends_the_call() -
         assert engine.idle() and transfers(events) == []
     assert store.last[call.cdr.call_id].disposition is Disposition.ANSWERED
     assert leg_cdr(store, call.cdr.call_id).ended is not None
+
+
+def test_an_outside_leg_open_when_the_engine_stops_is_closed_with_the_call() -> None:
+    b, engine, store, _ = start()
+    with b:
+        b.directory[NUMBER] = callee()
+        talking(b, engine)
+        engine.acd.control.transfer(engine.acd.agents["1001"], KEYED, "consult")
+        engine.run_for(8.0)
+        call = engine.call_of[0]
+        engine.shutdown()
+        assert engine.machines[1].state is not TrunkState.CONNECTED
+    leg = leg_cdr(store, call.cdr.call_id)
+    assert leg.disposition is Disposition.ENGINE_STOPPED and leg.ended is not None
+    assert store.last[call.cdr.call_id].disposition is Disposition.ENGINE_STOPPED

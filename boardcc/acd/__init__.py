@@ -3,5 +3,6 @@
 `settings` holds the site file's models (imported by `boardcc.config`), `agent` the agent's
 status and state, `selector` the queue strategies (pure), `queues` a queue's callers and
 figures, `acd` the controller the engine calls, `control` transfers, conferences, hold,
-pickup and supervisors. See docs/acd.md.
+pickup and supervisors, `outside` the outside legs of transfers and conferences to outside
+numbers. See docs/acd.md.
 """

@@ -303,6 +303,7 @@ class Outside:
 
     def ended(self, call: Call, at: int) -> None:
         """The call ended: its outside legs' CDRs close (the engine released the lines)."""
+        stopped = call.cdr.disposition in (Disposition.ENGINE_STOPPED, Disposition.CHANNEL_ERROR)
         for leg in [x for x in self.legs.values() if x.call is call]:
             answered = Disposition.ANSWERED if leg.answered else Disposition.ABANDONED
-            self._close(leg, answered, leg.gone_by, at)
+            self._close(leg, call.cdr.disposition if stopped else answered, leg.gone_by, at)

@@ -802,31 +802,36 @@
     </message>
     <message>
         <location filename="../agent.py" line="31" />
+        <source>Transfer calls to outside numbers</source>
+        <translation>呼叫转外线</translation>
+    </message>
+    <message>
+        <location filename="../agent.py" line="32" />
         <source>Receive faxes by hand</source>
         <translation>手动接收传真</translation>
     </message>
     <message>
-        <location filename="../agent.py" line="32" />
+        <location filename="../agent.py" line="33" />
         <source>Download faxes</source>
         <translation>下载传真文件</translation>
     </message>
     <message>
-        <location filename="../agent.py" line="33" />
+        <location filename="../agent.py" line="34" />
         <source>Send faxes by hand</source>
         <translation>手动发送传真</translation>
     </message>
     <message>
-        <location filename="../agent.py" line="34" />
+        <location filename="../agent.py" line="35" />
         <source>Monitor calls</source>
         <translation>监听电话</translation>
     </message>
     <message>
-        <location filename="../agent.py" line="35" />
+        <location filename="../agent.py" line="36" />
         <source>Barge in and force release</source>
         <translation>强插、强拆电话</translation>
     </message>
     <message>
-        <location filename="../agent.py" line="36" />
+        <location filename="../agent.py" line="37" />
         <source>Force logout of idle agents</source>
         <translation>强行注销其他空闲座席</translation>
     </message>
