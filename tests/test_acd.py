@@ -258,7 +258,7 @@ def test_a_queued_caller_hears_music_then_the_agent_on_the_desk_phone_answers() 
     assert cdr.extra["agent"] == "1002"
     assert float(cdr.extra["queue_wait_s"]) == pytest.approx(10.5, abs=1.0)
     kinds = [e["event"] for e in events if e["type"] == "queue"]
-    assert kinds == ["join", "offer", "answer"]
+    assert kinds == ["join", "offer", "answer", "done"]
     stats = engine.acd.queue_json(engine.acd.queues["service"])
     assert (stats["offered"], stats["answered"], stats["abandoned"]) == (1, 1, 0)
     me = engine.acd.agent_json(engine.acd.agents["1002"])

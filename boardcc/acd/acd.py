@@ -20,6 +20,7 @@ queue's or the agent's ``wrap_up_s``, then is idle again.
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 import logging
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from boardcc.acd import figures
 from boardcc.acd.agent import NO_ANSWER, Agent, AgentError, AgentState, AgentStatus
 from boardcc.acd.passwords import check_password, hash_password
 from boardcc.acd.queues import Queue, Waiting
@@ -94,6 +96,14 @@ class Acd:
         from boardcc.acd.control import CallControl
 
         self.control = CallControl(self)
+        # The day's figures (boardcc.acd.figures): the period they count from, and its end.
+        start = self.settings.figures_from
+        self._day_at = dt.time.fromisoformat(start) if start is not None else None
+        self.figures_since: dt.datetime = engine.started_at
+        self._figures_until: dt.datetime | None = None
+        if self._day_at is not None:
+            self.figures_since = figures.period_start(engine.started_at, self._day_at)
+            self._figures_until = figures.period_end(self.figures_since, self._day_at)
 
     def _place_members(self) -> None:
         for queue in self.queues.values():
@@ -118,7 +128,35 @@ class Acd:
         heapq.heappush(self._timers, (at, next(self._seq), kind, a, b))
 
     def tick(self, now: int) -> None:
-        """Due timers, then once a second the queues' clocks (tiers, waits, announcements)."""
+        """Due timers, then once a second the queues' clocks (tiers, waits, announcements);
+        last, a new day's figures if the next block begins it."""
+        self._tick(now)
+        until = self._figures_until
+        if until is not None and self.engine.wall(now + self.engine.block) >= until:
+            self._new_day(until)
+
+    def _new_day(self, since: dt.datetime) -> None:
+        assert self._day_at is not None
+        self.figures_since = since
+        self._figures_until = figures.period_end(since, self._day_at)
+        figures.reset(self.queues.values(), self.agents.values())
+        log.info("统计 figures: a new day from %s / 新的一天", since.astimezone().isoformat())
+        for agent in self.agents.values():
+            self._publish_agent(agent)
+
+    def restore_figures(self, events: Any) -> int:
+        """Count the period's events from the queue event log again (`figures.restore`);
+        called once, before the engine runs. With ``figures_from: null`` the figures are the
+        engine's own from its start, and nothing is counted again."""
+        if self._day_at is None:
+            return 0
+        n = figures.restore(self.queues, self.agents, events)
+        log.info(
+            "统计 figures: %d events since %s counted again / 已恢复统计", n, self.figures_since
+        )
+        return n
+
+    def _tick(self, now: int) -> None:
         while self._timers and self._timers[0][0] <= now:
             at, _, kind, a, b = heapq.heappop(self._timers)
             try:
@@ -158,26 +196,43 @@ class Acd:
 
     def _queue_event(self, w: Waiting, event: str, at: int, **more: Any) -> None:
         waiting = [x for x in self.waiting.values() if x.queue == w.queue]
+        position = {"position": self.position(w), "waiting": len(waiting)}
+        self._figure_event(
+            event, at, w.queue, call_id=w.call_id, caller=w.caller, ch=w.trunk, **position, **more
+        )
+
+    def _figure_event(
+        self,
+        event: str,
+        at: int,
+        queue: str,
+        *,
+        call_id: str | None,
+        caller: str = "",
+        ch: int | None = None,
+        **more: Any,
+    ) -> None:
+        """Publish a queue event and count it in the queue's figures (`figures.count`, which
+        counts the same events again from the database at the next start)."""
         self.engine._publish(
             {
                 "type": "queue",
-                "queue": w.queue,
+                "queue": queue,
                 "event": event,
-                "call_id": w.call_id,
-                "caller": w.caller,
-                "position": self.position(w),
-                "waiting": len(waiting),
+                "call_id": call_id,
+                "caller": caller,
                 "t": self.seconds(at),
                 **more,
             }
         )
+        figures.count(self.queues[queue], event, more)
         log.info(
             "队列 queue %s: %s %s %s",
-            w.queue,
+            queue,
             event,
-            w.caller or "-",
-            " ".join(f"{k}={v}" for k, v in more.items()),
-            extra=self.engine._extra(w.trunk if w.trunk is not None else -1, f"queue_{event}"),
+            caller or "-",
+            " ".join(f"{k}={v}" for k, v in more.items() if k not in ("position", "waiting")),
+            extra=self.engine._extra(ch if ch is not None else -1, f"queue_{event}"),
         )
 
     def _set_state(self, agent: Agent, what: str, at: int) -> None:
@@ -379,9 +434,11 @@ class Acd:
             cfg.max_length
         )
         if full or (not logged_in and not cfg.join_empty):
-            q.stats.overflowed += 1
             why = "full" if full else "no agents"
             call.cdr.extra["queue_result"] = f"overflow ({why})"
+            self._figure_event(
+                "overflow", at, q.name, call_id=call.cdr.call_id, caller=call.cdr.caller, why=why
+            )
             self._overflow(call, q, cfg.overflow, at)
             return
         machine = e.machines[trunk]
@@ -408,7 +465,6 @@ class Acd:
         if cfg.periodic:
             w.next_periodic = at + round(cfg.periodic_s * self.fs)
         self.waiting[w.call_id] = w
-        q.stats.offered += 1
         self._music(w, at)
         self._queue_event(w, "join", at, reentered=w.reentered, priority=priority)
         self.dispatch(at)
@@ -472,7 +528,6 @@ class Acd:
                 continue
             if cfg.max_wait_s and now - w.joined >= cfg.max_wait_s * self.fs and not w.ringing:
                 self._remove(w, now)
-                q.stats.overflowed += 1
                 call.cdr.extra["queue_result"] = "overflow (max wait)"
                 call.cdr.extra["queue_wait_s"] = f"{(now - w.joined) / self.fs:.1f}"
                 self._queue_event(w, "overflow", now, why="max_wait")
@@ -599,11 +654,11 @@ class Acd:
             self._offer_callback(w, agent, at)
             return
         call = e.calls[w.call_id]
+        agent.offered += 1
         self._set_state(agent, "reserve", at)
         agent.call_id, agent.queue = w.call_id, w.queue
         w.ringing[agent.job] = ch
         w.tried.append(agent.job)
-        agent.offered += 1
         if w.first_offer is None:
             w.first_offer = at
         call.stations.append(ch)
@@ -784,48 +839,41 @@ class Acd:
         return True
 
     def _answered(self, w: Waiting, agent: Agent, at: int) -> None:
-        q = self.queues[w.queue]
-        waited = (at - w.joined) / self.fs
+        waited = self._waited(w, at)
         self.waiting.pop(w.call_id, None)
         for job in list(w.ringing):
             if job != agent.job:
                 self._release_offer(self.agents[job], at)
         w.ringing.clear()
         w.playlist.clear()
-        self._set_state(agent, "answer" if agent.state is AgentState.RINGING else "talk", at)
-        agent.call_id, agent.queue = w.call_id, w.queue
         agent.missed = 0
         agent.answered += 1
         agent.talk_from = at
-        q.stats.answered += 1
-        q.stats.wait_answered_s += waited
-        if waited <= q.config.service_level_s:
-            q.stats.answered_within += 1
-        q.wait_avg = waited if q.wait_avg is None else 0.8 * q.wait_avg + 0.2 * waited
+        self._set_state(agent, "answer" if agent.state is AgentState.RINGING else "talk", at)
+        agent.call_id, agent.queue = w.call_id, w.queue
         if w.caller:
             self._last_agent[w.caller] = (agent.job, at)
         call = self.engine.calls[w.call_id]
         call.cdr.extra.update(
             queue_result="answered", queue_wait_s=f"{waited:.1f}", agent=agent.job
         )
-        self._queue_event(w, "answer", at, agent=agent.job, waited_s=round(waited, 3))
+        self._queue_event(w, "answer", at, agent=agent.job, waited_s=waited)
+
+    def _waited(self, w: Waiting, at: int) -> float:
+        """Seconds `w` has waited, as its events carry it and the figures count it."""
+        return round((at - w.joined) / self.fs, 6)
 
     def _callback_answered(self, agent: Agent, at: int) -> None:
         for w in list(self.waiting.values()):
             if w.callback and agent.job in w.ringing:
                 self.waiting.pop(w.call_id)
-                q = self.queues[w.queue]
-                q.stats.answered += 1
-                waited = (at - w.joined) / self.fs
-                q.stats.wait_answered_s += waited
-                if waited <= q.config.service_level_s:
-                    q.stats.answered_within += 1
                 agent.queue = w.queue
                 agent.missed = 0
                 agent.answered += 1
                 agent.talk_from = at
                 self._set_state(agent, "answer", at)
-                self._queue_event(w, "answer", at, agent=agent.job, callback=True)
+                waited = self._waited(w, at)
+                self._queue_event(w, "answer", at, agent=agent.job, waited_s=waited, callback=True)
 
     def _caller_key(self, w: Waiting, key: str, at: int) -> None:
         q = self.queues[w.queue]
@@ -853,7 +901,6 @@ class Acd:
                 callback=True,
             )
             self.waiting[cb.call_id] = cb
-            q.stats.callbacks += 1
             call.cdr.extra["queue_result"] = "callback requested"
             self._queue_event(cb, "callback", at)
             self.engine._end(call, Disposition.ANSWERED, HungUpBy.CALLER, at)
@@ -865,16 +912,11 @@ class Acd:
         w = self.waiting.get(cid)
         if w is not None:  # the caller left while waiting (or ringing an agent)
             self._remove(w, at)
-            q = self.queues[w.queue]
-            waited = (at - w.joined) / self.fs
-            q.stats.abandoned += 1
-            q.stats.wait_abandoned_s += waited
-            if waited > q.config.service_level_s:
-                q.stats.abandoned_after += 1
+            waited = self._waited(w, at)
             call.cdr.extra.update(queue_result="abandoned", queue_wait_s=f"{waited:.1f}")
             if w.caller:
                 self._left[(w.queue, w.caller)] = (w.joined, at)
-            self._queue_event(w, "abandon", at, waited_s=round(waited, 3))
+            self._queue_event(w, "abandon", at, waited_s=waited)
         self.control.ended(call, at)
         for agent in self.agents.values():
             if agent.call_id != cid:
@@ -908,12 +950,18 @@ class Acd:
     def _agent_free(self, agent: Agent, at: int, *, wrap_s: float) -> None:
         q = self.queues.get(agent.queue) if agent.queue else None
         if agent.talk_from is not None:
-            talk = (at - agent.talk_from) / self.fs
+            talk = round((at - agent.talk_from) / self.fs, 6)
             agent.talk_s += talk
             if q is not None:
-                q.stats.talk_s += talk
-                q.stats.ended += 1
-                q.stats.wrap_s += wrap_s
+                self._figure_event(
+                    "done",
+                    at,
+                    q.name,
+                    call_id=agent.call_id,
+                    agent=agent.job,
+                    talk_s=talk,
+                    wrap_s=wrap_s,
+                )
         agent.talk_from = None
         agent.call_id = None
         agent.queue = None
@@ -935,7 +983,6 @@ class Acd:
             call = self.engine.calls.get(w.call_id)
             self._remove(w, at)
             if call is not None:
-                q.stats.overflowed += 1
                 call.cdr.extra["queue_result"] = "overflow (no agents)"
                 self._queue_event(w, "overflow", at, why="no agents")
                 self._overflow(call, q, q.config.overflow, at)
@@ -1045,6 +1092,7 @@ class Acd:
                 for k, w in enumerate(waiting)
             ],
             **q.stats.json(q.config.service_level_s),
+            "figures_since": self.figures_since.isoformat(),
         }
 
     def snapshot(self) -> dict[str, Any]:

@@ -200,11 +200,13 @@ class CallControl:
     def _count_hold(self, s: Session, at: int) -> None:
         if not s.held_from:
             return
-        held = (at - s.held_from) / self.engine.fs
+        held = round((at - s.held_from) / self.engine.fs, 6)
         s.agent.hold_s += held
         q = self.acd.queues.get(s.call.cdr.extra.get("queue", ""))
-        if q is not None:
-            q.stats.hold_s += held
+        if q is not None:  # counted in the queue's figures with the event
+            self.acd._figure_event(
+                "hold", at, q.name, call_id=s.call.cdr.call_id, agent=s.agent.job, held_s=held
+            )
 
     # -- transfer and conference ----------------------------------------------------------------
 

@@ -222,6 +222,15 @@ class AcdSettings(_Strict):
     ready_on_login: bool = True
     regions: str | None = None  # CSV: prefix,region (mobile prefixes and area codes)
     transfer_ring_s: float = Field(default=30.0, gt=0)
+    # The day's figures start at this local time of day ("HH:MM"); null: from the engine's start
+    figures_from: str | None = "00:00"
+
+    @field_validator("figures_from")
+    @classmethod
+    def _time_of_day(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", v):
+            raise ValueError(f"a time of day is HH:MM, 00:00 to 23:59, got {v!r}")
+        return v
 
 
 def check_site(

@@ -22,6 +22,7 @@ from sqlalchemy import JSON, Engine, Float, Integer, String, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from boardcc.acd.figures import AGENT_FIGURES
 from boardcc.store.models import ENUM_LENGTH, NAME_LENGTH, Base, UtcDateTime
 
 if TYPE_CHECKING:
@@ -86,14 +87,20 @@ class QueueEventLog:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._engine: BoardEngine | None = None
-        self._agents: dict[str, tuple[str, str]] = {}  # job -> status, state last seen
+        self._agents: dict[str, tuple[str, str, dict[str, Any]]] = {}  # status, state, figures
         self._unsubscribe: Any = None
 
-    def attach(self, engine: BoardEngine) -> None:
-        """Subscribe to `engine`'s events and start the writer."""
+    def attach(self, engine: BoardEngine, *, restore: bool = True) -> None:
+        """Count the day's figures again from the events already in the database (unless
+        `restore` is False; boardcc.acd.figures), then subscribe to `engine`'s events and
+        start the writer. Attach before the engine runs."""
         self._engine = engine
+        if restore and engine.acd.settings.figures_from is not None:
+            since = engine.acd.figures_since
+            engine.acd.restore_figures(find_queue_events(self.database, since=since))
         for job, agent in engine.acd.agents.items():
-            self._agents[job] = (agent.status.value, agent.state.value)
+            record = engine.acd.agent_json(agent)
+            self._agents[job] = (agent.status.value, agent.state.value, _figures(record))
         self._unsubscribe = engine.subscribe(self._take)
         self._thread = threading.Thread(target=self._run, name="boardcc-queue-log", daemon=True)
         self._thread.start()
@@ -131,8 +138,11 @@ class QueueEventLog:
 
     def _agent_row(self, e: dict[str, Any]) -> dict[str, Any] | None:
         job, status, state = str(e["job"]), str(e["status"]), str(e["state"])
-        before_status, before_state = self._agents.get(job, ("logged_out", "idle"))
-        self._agents[job] = (status, state)
+        figures = _figures(e)
+        before_status, before_state, before_figures = self._agents.get(
+            job, ("logged_out", "idle", {})
+        )
+        self._agents[job] = (status, state, figures)
         if status != before_status:
             if before_status == "logged_out":
                 event = "login"
@@ -143,6 +153,8 @@ class QueueEventLog:
             data = {"status": status, "reason": e.get("reason", "")}
         elif state != before_state:
             event, data = state, {"state": state}
+        elif figures != before_figures:
+            event, data = "figures", {}  # counted with no change of status or state
         else:
             return None
         if before_status == "logged_out" and status != "logged_out":
@@ -155,7 +167,7 @@ class QueueEventLog:
             "call_id": e.get("call"),
             "agent": job,
             "caller": None,
-            "data": data | {"extension": e.get("extension")},
+            "data": data | {"extension": e.get("extension"), "figures": figures},
         }
 
     # -- the writer ---------------------------------------------------------------------------
@@ -266,3 +278,9 @@ def find_queue_events(
             }
             for r in session.scalars(statement)
         ]
+
+
+def _figures(agent: dict[str, Any]) -> dict[str, Any]:
+    """An agent record's own figures, which its row carries (the day's, restored from the
+    last row at the next start)."""
+    return {k: agent[k] for k in AGENT_FIGURES if k in agent}
