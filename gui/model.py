@@ -391,6 +391,13 @@ class MonitorModel:
         self._raise(Alarm(f"error:{e.get('seq')}", "error", text, self.now(), e.get("channel")))
         return text
 
+    def _on_agent_deleted(self, e: Event) -> str:
+        """An agent deleted with the agent editor leaves the agents panel."""
+        self.agents.pop(str(e.get("job", "")), None)
+        self._index_agents()
+        self._panels_dirty = True
+        return f"{e.get('job', '')} deleted"
+
     def _on_ivr(self, e: Event) -> str:
         """The IVR's trace: the node a caller entered shows on the trunk's cell."""
         i = e.get("channel")
@@ -543,6 +550,7 @@ _HANDLERS: dict[str, Callable[[MonitorModel, Event], str]] = {
     "alarm": MonitorModel._on_alarm,
     "error": MonitorModel._on_error,
     "agent": MonitorModel._on_agent,
+    "agent_deleted": MonitorModel._on_agent_deleted,
     "ivr": MonitorModel._on_ivr,
     "queue": MonitorModel._on_queue,
 }

@@ -19,6 +19,8 @@ from boardcc.api import ApiClient, ApiError, ApiServer
 from boardcc.config import load_site
 from boardcc.drivers.sim import SimBoard
 from boardcc.engine import Engine
+from boardcc.store import CdrStore
+from boardcc.store.queue_events import QueueEventLog
 from boardcc.yamlfile import ConfigFileError
 from tests.test_api import drive
 
@@ -230,3 +232,14 @@ def test_a_site_that_is_no_file_keeps_saves_in_memory_unless_given_a_file(
         engine = Engine(load_site(config), b)
         engine.acd.save_agent(engine.acd.agents["1009"], {"job": "1001", "name": "y"})
     assert "name: y" in (tmp_path / "mine.yaml").read_text()
+
+
+def test_a_delete_is_in_the_queue_event_log(site_file: Path) -> None:
+    b, engine = start(site_file)
+    with b, CdrStore(site_file.with_name("cc.db")) as store:
+        log = QueueEventLog(store.engine)
+        log.attach(engine)
+        engine.acd.delete_agent(engine.acd.agents["1009"], "1001")
+        log.close()
+        (row,) = log.find(agent="1001")
+    assert (row["kind"], row["event"]) == ("agent", "deleted")

@@ -230,6 +230,8 @@ def test_agents_change_the_look_of_their_station() -> None:
     assert model.take_log()[-1].text == "1001 not_ready idle"
     model.apply({"type": "agent", **READY, "station": "8000", "status": "logged_out", "seq": 3})
     assert model.channels[0].look is Look.IDLE
+    model.apply({"type": "agent_deleted", "job": "1001", "seq": 4})
+    assert "1001" not in model.agents and model.take_log()[-1].text == "1001 deleted"
 
 
 def test_disconnected_freezes_engine_time_and_marks_every_cell() -> None:

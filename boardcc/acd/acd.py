@@ -387,7 +387,9 @@ class Acd:
         self.saved.remove(job)
         del self.agents[job]
         self._place_members()
-        self.engine._publish({"type": "agent_deleted", "job": job})
+        self.engine._publish(
+            {"type": "agent_deleted", "job": job, "t": self.seconds(self.engine.now)}
+        )
         log.info("座席 agent %s deleted by %s / 已删除", job, by.job)
 
     # -- queues ---------------------------------------------------------------------------------

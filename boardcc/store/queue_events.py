@@ -109,9 +109,22 @@ class QueueEventLog:
 
     def _take(self, e: dict[str, Any]) -> None:
         kind = e.get("type")
-        if kind not in ("queue", "agent") or self._engine is None:
+        if kind not in ("queue", "agent", "agent_deleted") or self._engine is None:
             return
-        row = self._row(e) if kind == "queue" else self._agent_row(e)
+        if kind == "agent_deleted":  # by the agent editor: kept as the agent's last row
+            self._agents.pop(str(e["job"]), None)
+            row: dict[str, Any] | None = {
+                "t": float(e.get("t") or 0.0),
+                "kind": "agent",
+                "event": "deleted",
+                "queue": None,
+                "call_id": None,
+                "agent": str(e["job"]),
+                "caller": None,
+                "data": {},
+            }
+        else:
+            row = self._row(e) if kind == "queue" else self._agent_row(e)
         if row is None:
             return
         row["at"] = self._engine.wall()
