@@ -1,9 +1,11 @@
 """The agent editor (座席员工信息编辑, SPEC M2, seed 003's form): job number, name, password,
 phone number (station), groups, skills and the permission list of SPEC A4.
 
-It saves through the API's ``agent_save``, which only a supervisor may send, on a
-connection of its own: the editor logs that connection in as the supervisor named in its
-first two fields, then saves. The password field is write-only: it is never filled from the
+It saves through the API's ``agent_save`` and deletes through ``agent_delete``, which only
+a supervisor may send, on a connection of its own: the editor logs that connection in as
+the supervisor named in its first two fields, then saves or deletes (after asking). The
+engine refuses to delete a logged-in agent, the supervisor himself, or one a queue of the
+site file names; its reason is shown. The password field is write-only: it is never filled from the
 engine (which never sends one) and an empty field leaves the agent's password as it is;
 the engine stores it hashed. A refusal (no permission, a bad field) shows with the engine's
 reason and nothing is closed.
@@ -25,6 +27,7 @@ from PyQt6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -48,8 +51,10 @@ class AgentEditor(QDialog):
         self.source = source
         self.on_saved = on_saved
         self._steps: list[tuple[str, Future[dict[str, Any]] | None]] = []
-        self._args: dict[str, Any] = {}
+        # The command sent once logged in: agent_save or agent_delete, and its fields.
+        self._action: tuple[str, dict[str, Any]] = ("agent_save", {})
         self.saved: dict[str, Any] | None = None
+        self.deleted: str | None = None  # the job number deleted
         self.setWindowTitle(self.tr("Agent"))
 
         self.supervisor = QLineEdit()
@@ -96,6 +101,12 @@ class AgentEditor(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.delete_button = buttons.addButton(
+            self.tr("Delete"), QDialogButtonBox.ButtonRole.DestructiveRole
+        )
+        self.delete_button.clicked.connect(lambda: self.delete())  # type: ignore[union-attr]
+        self._existing = agent is not None  # an agent the engine has: one to delete
+        self.delete_button.setEnabled(self._existing)  # type: ignore[union-attr]
         layout = QVBoxLayout(self)
         for w in (who, basic, rights, self.message, buttons):
             layout.addWidget(w)
@@ -123,7 +134,7 @@ class AgentEditor(QDialog):
     def save(self) -> None:
         """Check the fields, log in as the supervisor, then ``agent_save``."""
         try:
-            self._args = agent_save_args(
+            args = agent_save_args(
                 self.job.text(),
                 self.name.text(),
                 self.password.text(),
@@ -135,10 +146,35 @@ class AgentEditor(QDialog):
         except FieldError as exc:
             self.show_message(str(exc), error=True)
             return
+        self._start(("agent_save", args), self.tr("Saving..."))
+
+    def delete(self, *, confirm: bool = True) -> None:
+        """Delete the agent of the job number field, once the user agrees (`confirm`),
+        logging in as the supervisor first, like `save`."""
+        job = self.job.text().strip()
+        if not job:
+            self.show_message(self.tr("No job number to delete."), error=True)
+            return
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Delete agent"),
+                self.tr("Delete agent {job}? This cannot be undone.").format(job=job),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._start(("agent_delete", {"job": job}), self.tr("Deleting..."))
+
+    def _start(self, action: tuple[str, dict[str, Any]], note: str) -> None:
+        self._action = action
         self._steps = [("connect", None)]
         self._waited = 0
-        self.save_button.setEnabled(False)  # type: ignore[union-attr]
-        self.show_message(self.tr("Saving..."))
+        self._buttons(False)
+        self.show_message(note)
+
+    def _buttons(self, enabled: bool) -> None:
+        self.save_button.setEnabled(enabled)  # type: ignore[union-attr]
+        self.delete_button.setEnabled(enabled and self._existing)  # type: ignore[union-attr]
 
     def poll(self) -> None:
         """Advance the save once its last step has been answered (the timer calls this);
@@ -168,10 +204,16 @@ class AgentEditor(QDialog):
             self._failed(step, str(error))
             return
         if step == "login":
-            self._steps.append(("agent_save", self.source.command("agent_save", **self._args)))
+            name, args = self._action
+            self._steps.append((name, self.source.command(name, **args)))
             return
         self._steps = []
-        self.save_button.setEnabled(True)  # type: ignore[union-attr]
+        if step == "agent_delete":
+            self.deleted = self._action[1]["job"]
+            self.show_message(self.tr("Deleted."))
+            return  # nothing left to save or delete: the buttons stay off
+        self._existing = True
+        self._buttons(True)
         self.password.clear()
         self.saved = future.result().get("agent", {})
         self.show_message(self.tr("Saved."))
@@ -184,7 +226,7 @@ class AgentEditor(QDialog):
 
     def _failed(self, step: str, why: str) -> None:
         self._steps = []
-        self.save_button.setEnabled(True)  # type: ignore[union-attr]
+        self._buttons(True)
         self.show_message(f"{step}: {why}", error=True)
 
     def show_message(self, text: str, *, error: bool = False) -> None:

@@ -201,3 +201,37 @@ def test_the_agent_editor_saves_as_a_supervisor_only(rig: Rig) -> None:
     finally:
         editor.source.stop()  # type: ignore[attr-defined]
         editor.close()
+
+
+@needs_agent_api
+def test_the_agent_editor_deletes_as_a_supervisor_only(rig: Rig) -> None:
+    from boardcc.gui.agent_editor import AgentEditor
+
+    rig.pump(lambda: "1001" in rig.window.model.agents)
+    editor = AgentEditor(EngineLink(rig.server.url).start(), rig.window.model.agents["1001"])
+    new = AgentEditor(EngineLink(rig.server.url).start())
+    try:
+        assert editor.delete_button.isEnabled() and not new.delete_button.isEnabled()
+        editor.supervisor.setText("1002")
+        editor.supervisor_password.setText("wrong")
+        editor.show()
+        rig.also.append(editor)
+        editor.delete(confirm=False)
+        assert not editor.save_button.isEnabled()
+        rig.pump(lambda: not editor._steps)
+        assert editor.message.text().startswith("login:")
+        assert editor.deleted is None and editor.delete_button.isEnabled()
+        assert "1001" in rig.engine.acd.agents
+
+        editor.supervisor_password.setText(PASSWORD)
+        editor.delete(confirm=False)
+        rig.pump(lambda: not editor._steps)
+        assert editor.deleted == "1001", editor.message.text()
+        assert editor.message.text() == "Deleted."
+        assert not editor.delete_button.isEnabled() and not editor.save_button.isEnabled()
+        assert "1001" not in rig.engine.acd.agents
+        rig.pump(lambda: "1001" not in rig.window.model.agents)
+    finally:
+        for e in (editor, new):
+            e.source.stop()  # type: ignore[attr-defined]
+            e.close()

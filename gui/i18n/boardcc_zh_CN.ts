@@ -156,74 +156,104 @@
 </context><context>
     <name>AgentEditor</name>
     <message>
-        <location filename="../agent_editor.py" line="53" />
+        <location filename="../agent_editor.py" line="58" />
         <source>Agent</source>
         <translation>座席</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="58" />
+        <location filename="../agent_editor.py" line="63" />
         <source>Saved by (supervisor)</source>
         <translation>保存人（座席班长）</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="75" />
-        <location filename="../agent_editor.py" line="60" />
+        <location filename="../agent_editor.py" line="80" />
+        <location filename="../agent_editor.py" line="65" />
         <source>Job number</source>
         <translation>工号</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="77" />
-        <location filename="../agent_editor.py" line="61" />
+        <location filename="../agent_editor.py" line="82" />
+        <location filename="../agent_editor.py" line="66" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="67" />
+        <location filename="../agent_editor.py" line="72" />
         <source>unchanged</source>
         <translation>不修改</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="73" />
+        <location filename="../agent_editor.py" line="78" />
         <source>Basic information</source>
         <translation>基本信息</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="76" />
+        <location filename="../agent_editor.py" line="81" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="78" />
+        <location filename="../agent_editor.py" line="83" />
         <source>Phone number</source>
         <translation>电话号码</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="79" />
+        <location filename="../agent_editor.py" line="84" />
         <source>Groups</source>
         <translation>座席组</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="80" />
+        <location filename="../agent_editor.py" line="85" />
         <source>Skills</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="82" />
+        <location filename="../agent_editor.py" line="87" />
         <source>Permissions</source>
         <translation>座席权限</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="141" />
+        <location filename="../agent_editor.py" line="105" />
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="149" />
         <source>Saving...</source>
         <translation>正在保存…</translation>
     </message>
     <message>
+        <location filename="../agent_editor.py" line="156" />
+        <source>No job number to delete.</source>
+        <translation>没有要删除的工号。</translation>
+    </message>
+    <message>
         <location filename="../agent_editor.py" line="161" />
+        <source>Delete agent</source>
+        <translation>删除座席员</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="162" />
+        <source>Delete agent {job}? This cannot be undone.</source>
+        <translation>删除座席员 {job}？删除后无法恢复。</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="166" />
+        <source>Deleting...</source>
+        <translation>正在删除...</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="197" />
         <source>not connected to the engine</source>
         <translation>未连接引擎</translation>
     </message>
     <message>
-        <location filename="../agent_editor.py" line="177" />
+        <location filename="../agent_editor.py" line="213" />
+        <source>Deleted.</source>
+        <translation>已删除。</translation>
+    </message>
+    <message>
+        <location filename="../agent_editor.py" line="219" />
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
