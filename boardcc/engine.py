@@ -506,8 +506,8 @@ class Engine:
             extra=self._extra(ch, type(event).__name__, str(machine.state), event.at),
         )
         self._publish({"type": "error", "channel": ch, "error": str(exc)})
+        call = self.call_of.get(ch)  # before the reset unbinds the channel
         self._reset_channel(ch)
-        call = self.call_of.get(ch)
         if call is not None:
             self._end(call, Disposition.CHANNEL_ERROR, HungUpBy.ENGINE, event.at, leaving=ch)
 

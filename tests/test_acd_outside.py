@@ -9,16 +9,20 @@ the lines, and the CDRs of the call and of its outside leg.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from boardcc.acd.agent import AgentError
 from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
+from boardcc.config import load_site
 from boardcc.drivers.sim import Callee, Flash, HangUp, Pause, Press, SimBoard, Speak
 from boardcc.engine import Engine
 from boardcc.machines import StationState, TrunkState
-from tests.test_acd import ALL_RIGHTS, CALLER_HZ, login_all, make, site
+from boardcc.store import CdrStore
+from boardcc.store.queue_events import QueueEventLog, find_queue_events
+from tests.test_acd import ALL_RIGHTS, CALLER_HZ, MONDAY_10AM, login_all, make, site
 from tests.test_acd_control import AGENT, THIRD, hears
 
 NUMBER = "88123456"  # the outside party
@@ -298,3 +302,31 @@ def test_an_outside_leg_open_when_the_engine_stops_is_closed_with_the_call() -> 
     leg = leg_cdr(store, call.cdr.call_id)
     assert leg.disposition is Disposition.ENGINE_STOPPED and leg.ended is not None
     assert store.last[call.cdr.call_id].disposition is Disposition.ENGINE_STOPPED
+
+
+def test_both_legs_and_the_transfer_reach_the_database(tmp_path: Path) -> None:
+    b = SimBoard(trunks=3, stations=4, seed=3)
+    with CdrStore(tmp_path / "cdr.db") as store:
+        engine = Engine(load_site(outside_site()), b, store=store, start_time=MONDAY_10AM)
+        log = QueueEventLog(store.engine)
+        log.attach(engine)
+        with b:
+            b.directory[NUMBER] = callee("answer", Speak(tone=THIRD, seconds=8.0), HangUp())
+            b.phone(3).auto_answer(1, [Speak(tone=AGENT, seconds=3.0), HangUp()])
+            login_all(engine, "1001")
+            b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Pause(60.0)])
+            engine.run_for(3.0)
+            engine.acd.control.transfer(engine.acd.agents["1001"], KEYED, "blind")
+            engine.run_for(25.0)  # answered, 8 s of talk, hung up: the caller's line too
+            assert engine.idle()
+        log.close()
+        store.flush()
+        (main,) = store.find(direction=Direction.INBOUND)
+        (leg,) = store.find(direction=Direction.OUTBOUND)
+        (moved,) = [e for e in find_queue_events(store.engine) if e["event"] == "transfer"]
+    assert (main.disposition, main.hung_up_by) == (Disposition.ANSWERED, HungUpBy.CALLEE)
+    assert main.extra["outside_leg"] == leg.call_id and leg.extra["leg_of"] == main.call_id
+    assert (leg.called, leg.trunk, leg.disposition) == (NUMBER, "sim/1", Disposition.ANSWERED)
+    assert leg.duration_s is not None and 8.0 < leg.duration_s < 12.0  # talk + busy tone
+    assert (moved["call_id"], moved["agent"], moved["queue"]) == (main.call_id, "1001", "service")
+    assert moved["data"] == {"target": NUMBER, "mode": "blind"}

@@ -387,6 +387,27 @@ def test_an_error_in_one_channel_resets_it_and_the_others_carry_on(
     assert done["sim/0"].disposition is Disposition.ANSWERED
 
 
+def test_an_error_in_a_channel_mid_call_ends_its_call_and_frees_the_other_leg(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    b, engine, store = make()
+    with b:
+
+        def broken(event: object) -> list[object]:
+            raise RuntimeError("simulated bug")
+
+        monkeypatch.setattr(engine.machines[0], "report_digit", broken)
+        b.phone(3).auto_answer(1, [Speak(tone=1300, seconds=60.0)])
+        b.incoming_call(0, at=0.0, script=[Pause(4.0), Press("5"), Pause(30.0)])
+        engine.run_for(7.0)
+        assert engine.machines[3].state is StationState.CONNECTED
+        engine.run_for(5.0)  # the key: trunk 0's handling fails
+        assert engine.errors == 1 and not engine.calls
+        assert engine.machines[3].state is StationState.WAIT_HANGUP  # let go, busy tone
+    (cdr,) = store.final()
+    assert (cdr.disposition, cdr.hung_up_by) == (Disposition.CHANNEL_ERROR, HungUpBy.ENGINE)
+
+
 def test_line_lost_takes_the_trunk_down_and_back() -> None:
     b, engine, _ = make()
     with b:
