@@ -111,9 +111,13 @@ def test_consult_transfer_to_an_outside_number_from_the_desk_phone() -> None:
     assert leg.answered is not None and leg.ended is not None
 
 
-def test_blind_transfer_to_outside_from_the_api_then_the_caller_hangs_up() -> None:
-    b, engine, store, events = start()
+@pytest.mark.parametrize("sign", ["busy", "reversal"])
+def test_blind_transfer_to_outside_from_the_api_then_the_caller_hangs_up(sign: str) -> None:
+    config = outside_site()
+    config["trunk_groups"][0]["far_end_gone"] = [sign, "line_lost"]
+    b, engine, store, events = start(config)
     with b:
+        b.trunk(0).far_hangup = [sign]  # how the caller's exchange shows the hang-up
         b.directory[NUMBER] = callee()
         talking(b, engine)
         agent = engine.acd.agents["1001"]
@@ -129,7 +133,7 @@ def test_blind_transfer_to_outside_from_the_api_then_the_caller_hangs_up() -> No
         call = engine.call_of[0]
         (moved,) = transfers(events)
         assert (moved["target"], moved["mode"]) == (NUMBER, "blind")
-        b.trunk(0).far_hang_up(b.now)  # the caller hangs up: busy tone on trunk 0
+        b.trunk(0).far_hang_up(b.now)  # the caller hangs up: busy tone or a reversal
         engine.run_for(6.0)
         assert engine.idle()
         assert b.trunk(1).call is not None and b.trunk(1).call.cleared_by == "board"
@@ -330,3 +334,23 @@ def test_both_legs_and_the_transfer_reach_the_database(tmp_path: Path) -> None:
     assert leg.duration_s is not None and 8.0 < leg.duration_s < 12.0  # talk + busy tone
     assert (moved["call_id"], moved["agent"], moved["queue"]) == (main.call_id, "1001", "service")
     assert moved["data"] == {"target": NUMBER, "mode": "blind"}
+
+
+def test_send_digits_during_an_outside_consultation_go_to_the_outside_party() -> None:
+    from boardcc.dsp import detect_dtmf
+
+    b, engine, _, _ = start()
+    with b:
+        b.directory[NUMBER] = callee()
+        talking(b, engine)
+        agent = engine.acd.agents["1001"]
+        engine.acd.control.transfer(agent, KEYED, "consult")
+        engine.run_for(8.0)
+        t0 = b.now / 8000
+        engine.acd.control.send_digits(agent, "1234#")
+        engine.run_for(3.0)
+        t1 = b.now / 8000
+        keys = "".join(d.digit for d in detect_dtmf(b.heard(1, t0, t1)))
+        assert keys == "1234#"  # the outside party heard them, the held caller did not
+        assert detect_dtmf(b.heard(0, t0, t1)) == []
+        assert hears(b, 1, AGENT, 1.0)  # then the agent again

@@ -659,6 +659,9 @@ class CallControl:
         if not digits or any(d not in "0123456789*#ABCD" for d in digits):
             raise AgentError(f"digits are 0-9 * # A-D, got {digits!r} / 号码无效")
         call, party = self._agent_call(agent)
+        s = self.sessions.get(agent.job)
+        if s is not None and s.target is not None and s.answered and s.mode != "three_way":
+            party = s.target  # consulting: to the consulted party (an outside IVR, a switchboard)
         e = self.engine
         length = e.mixer.digits(party, digits, e.now)
         self.acd._timer(e.now + length, "rebridge", str(party), call.cdr.call_id)
@@ -671,6 +674,9 @@ class CallControl:
         for s in self.sessions.values():
             if s.party == party:
                 return  # on hold meanwhile: the music stays
+            if s.target == party and s.agent.channel is not None:
+                e.mixer.hear(party, s.agent.channel)  # back to the consulting agent
+                return
         for leg in call.legs:
             if leg != party and leg not in self.monitors:
                 e.mixer.hear(party, leg)
