@@ -9,15 +9,27 @@ the lines, and the CDRs of the call and of its outside leg.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from boardcc.acd.agent import AgentError
 from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
 from boardcc.config import load_site
-from boardcc.drivers.sim import Callee, Flash, HangUp, Pause, Press, SimBoard, Speak
+from boardcc.drivers.sim import (
+    Callee,
+    Flash,
+    HangUp,
+    LiftHandset,
+    Pause,
+    Press,
+    SimBoard,
+    Speak,
+)
 from boardcc.engine import Engine
 from boardcc.machines import StationState, TrunkState
 from boardcc.store import CdrStore
@@ -354,3 +366,87 @@ def test_send_digits_during_an_outside_consultation_go_to_the_outside_party() ->
         assert keys == "1234#"  # the outside party heard them, the held caller did not
         assert detect_dtmf(b.heard(0, t0, t1)) == []
         assert hears(b, 1, AGENT, 1.0)  # then the agent again
+
+
+# -- random call control with an outside party -------------------------------------------
+
+PHONE = {
+    "flash": [Flash(300)],
+    "dial_out": [Press(KEYED + "#", on_ms=80, off_ms=80)],
+    "star3": [Press("*3", on_ms=80, off_ms=80)],
+    "drop": [HangUp()],
+    "lift": [LiftHandset()],
+}
+API = {
+    "blind": lambda c, a: c.transfer(a, KEYED, "blind"),
+    "consult": lambda c, a: c.transfer(a, KEYED, "consult"),
+    "conference": lambda c, a: c.conference(a, KEYED),
+    "complete": lambda c, a: c.complete(a, "transfer"),
+    "conference_complete": lambda c, a: c.complete(a, "conference"),
+    "reconnect": lambda c, a: c.reconnect(a),
+    "retrieve": lambda c, a: c.retrieve(a),
+    "hang_up": lambda c, a: c.hang_up(a),
+    "send_digits": lambda c, a: c.send_digits(a, "12"),
+}
+moves = st.lists(
+    st.tuples(st.floats(0.0, 20.0, allow_nan=False), st.sampled_from([*PHONE, *API])),
+    max_size=8,
+)
+
+
+def _api(engine: Engine, what: str) -> None:
+    with contextlib.suppress(AgentError):  # refused in this state: the engine says why
+        API[what](engine.acd.control, engine.acd.agents["1001"])
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["answer", "busy", "no_answer"]),
+    talk_s=st.floats(1.0, 20.0, allow_nan=False),
+    hold_s=st.floats(4.0, 30.0, allow_nan=False),
+    plan=moves,
+)
+def test_random_control_of_outside_legs_leaves_no_line_or_record_open(
+    kind: str, talk_s: float, hold_s: float, plan: list[tuple[float, str]]
+) -> None:
+    """Whatever the agent does (phone or API) while the outside party answers, is busy or
+    never answers, and whoever hangs up when: no channel fails, no agent is left reserved
+    or ringing, and at the end every line is at rest and every CDR closed, legs included."""
+    b, engine, store, _ = make(outside_site(ring_s=8.0))
+    with b:
+        b.directory[NUMBER] = callee(kind, Speak(tone=THIRD, seconds=talk_s), HangUp())
+        b.phone(3).auto_answer(1, [Speak(tone=AGENT, seconds=60.0)])
+        login_all(engine, "1001")
+        script = [Speak(tone=CALLER_HZ, seconds=hold_s), HangUp()]
+        b.incoming_call(0, at=0.5, caller_id="13800000000", script=script)
+        for at, what in plan:
+            if what in PHONE:
+                b.phone(3).run(PHONE[what], round((3.0 + at) * 8000))
+            else:
+                b.at(3.0 + at, lambda _, w=what: engine.submit(lambda: _api(engine, w)))
+        for _ in range(50):
+            engine.run_for(0.5)
+            assert engine.errors == 0
+            for a in engine.acd.agents.values():
+                if a.state.value in ("reserved", "ringing"):
+                    assert a.call_id in engine.calls
+        for t in (0, 1, 2):
+            b.hang_up_far(t)
+        b.phone(3).auto_answer(0)
+        b.phone(3).cancel()
+        b.phone(3).replace(b.now)
+        engine.run_for(15.0)
+        b.phone(3).replace(b.now)
+        engine.run_for(5.0)
+        assert engine.errors == 0
+        assert engine.idle(), engine.snapshot()
+        assert not engine.acd.control.outside.legs and not engine.acd.control.sessions
+        assert engine.acd.agents["1001"].state.value == "idle"
+    assert all(c.disposition is not Disposition.OPEN for c in store.last.values())
+    assert all(c.ended is not None for c in store.last.values())
