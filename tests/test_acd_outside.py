@@ -410,10 +410,11 @@ def _api(engine: Engine, what: str) -> None:
     kind=st.sampled_from(["answer", "busy", "no_answer"]),
     talk_s=st.floats(1.0, 20.0, allow_nan=False),
     hold_s=st.floats(4.0, 30.0, allow_nan=False),
+    opening=st.sampled_from(["blind", "consult", "conference", "phone"]),
     plan=moves,
 )
 def test_random_control_of_outside_legs_leaves_no_line_or_record_open(
-    kind: str, talk_s: float, hold_s: float, plan: list[tuple[float, str]]
+    kind: str, talk_s: float, hold_s: float, opening: str, plan: list[tuple[float, str]]
 ) -> None:
     """Whatever the agent does (phone or API) while the outside party answers, is busy or
     never answers, and whoever hangs up when: no channel fails, no agent is left reserved
@@ -425,11 +426,12 @@ def test_random_control_of_outside_legs_leaves_no_line_or_record_open(
         login_all(engine, "1001")
         script = [Speak(tone=CALLER_HZ, seconds=hold_s), HangUp()]
         b.incoming_call(0, at=0.5, caller_id="13800000000", script=script)
-        for at, what in plan:
+        first = [(0.0, "flash"), (1.0, "dial_out")] if opening == "phone" else [(0.0, opening)]
+        for at, what in first + plan:
             if what in PHONE:
-                b.phone(3).run(PHONE[what], round((3.0 + at) * 8000))
+                b.phone(3).run(PHONE[what], round((6.0 + at) * 8000))
             else:
-                b.at(3.0 + at, lambda _, w=what: engine.submit(lambda: _api(engine, w)))
+                b.at(6.0 + at, lambda _, w=what: engine.submit(lambda: _api(engine, w)))
         for _ in range(50):
             engine.run_for(0.5)
             assert engine.errors == 0
