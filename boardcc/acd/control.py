@@ -13,8 +13,9 @@ From the desk phone (hook flash and keys) as from the API:
 * in a call, **flash**: the caller is put on hold (music) and the agent hears dial tone;
   keys then ``#`` (or a pause) ring that extension (转移): the agent hears ring-back, then the
   target; keys with the outside-line prefix dial that outside number on a trunk
-  (`boardcc.acd.outside`). A target refused gives busy tone, then the caller is back. **Hang up** with the target answered (or still ringing): the caller goes to the
-  target (完成; blind if it was still ringing). **Flash** during the consultation: back to
+  (`boardcc.acd.outside`). A target refused gives busy tone, then the caller is back.
+  **Hang up** with the target answered (or still ringing): the caller goes to the target
+  (完成; blind if it was still ringing). **Flash** during the consultation: back to
   the caller (接回), the target is let go. ``*3`` during the consultation: a three-way
   conference (会议|完成); flash in the conference drops the third party (接回).
 * on hold with nothing dialled, **flash** again: back to the caller.
