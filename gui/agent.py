@@ -52,7 +52,10 @@ _IN_STATE: dict[str, frozenset[str]] = {
     "transfer": frozenset({"in_call", "on_hold"}),
     "conference": frozenset({"in_call", "on_hold"}),
 }
-_WHILE_CONSULTING = frozenset({"transfer_complete", "conference_complete", "reconnect"})
+#: While consulting, digits go to the consulted party (an outside IVR, say).
+_WHILE_CONSULTING = frozenset(
+    {"transfer_complete", "conference_complete", "reconnect", "send_digits"}
+)
 #: Every command the bar has a button for.
 BAR_COMMANDS = (
     "login",

@@ -42,7 +42,7 @@ def agent(**fields: Any) -> dict[str, Any]:
         ),
         (
             agent(state="on_hold", consult="8002"),
-            {"login", "not_ready", "away", "hang_up"}
+            {"login", "not_ready", "away", "hang_up", "send_digits"}
             | {"transfer_complete", "conference_complete", "reconnect"},
         ),
     ],
