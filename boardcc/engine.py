@@ -889,7 +889,11 @@ class Engine:
                 return
             if callee != self.station_at[number]:
                 call.cdr.extra["forwarded_to"] = self.extension_of[callee]
-            if callee == ch or self.machines[callee].state is not StationState.IDLE:
+            if (
+                callee == ch
+                or self.machines[callee].state is not StationState.IDLE
+                or not self.acd.takes_internal(callee)
+            ):
                 self.feed(ch, ev.Refuse(at))
                 self._end(call, Disposition.BUSY, HungUpBy.ENGINE, at, leaving=ch)
                 return

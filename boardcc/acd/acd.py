@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from boardcc import routing
 from boardcc.acd import figures
 from boardcc.acd.agent import NO_ANSWER, Agent, AgentError, AgentState, AgentStatus
+from boardcc.acd.outside import dial_permission
 from boardcc.acd.passwords import check_password, hash_password
 from boardcc.acd.queues import Queue, Waiting
 from boardcc.acd.saved import SavedAgents
@@ -257,6 +259,19 @@ class Acd:
     def agent_at(self, channel: int | None) -> Agent | None:
         """The agent logged in at station `channel`, if any."""
         return self.at_station.get(channel) if channel is not None else None
+
+    def takes_internal(self, station: int) -> bool:
+        """Whether an internal call may ring `station`: not if an agent without
+        ``answer_internal`` (SPEC A4) is logged in there (the caller gets busy tone)."""
+        agent = self.agent_at(station)
+        if agent is None or agent.may("answer_internal"):
+            return True
+        log.info(
+            "内部呼叫被拒 internal call refused: agent %s lacks 'answer_internal'",
+            agent.job,
+            extra=self.engine._extra(station, "dial"),
+        )
+        return False
 
     def agent(self, job: str) -> Agent:
         agent = self.agents.get(job)
@@ -792,6 +807,8 @@ class Acd:
         if what == "dialled" and self._ours(data.get("number", "")):
             self._feature(ch, agent, data["number"], at)
             return True
+        if what == "dialled" and not self._may_dial(agent, ch, data.get("number", ""), at):
+            return True
         if what == "digit" and ch in self._login:
             self._login_digit(ch, data.get("digit", ""), at)
             return True
@@ -990,6 +1007,29 @@ class Acd:
                 self._overflow(call, q, q.config.overflow, at)
 
     # -- desk phone feature codes ---------------------------------------------------------------
+
+    def _may_dial(self, agent: Agent, ch: int, number: str, at: int) -> bool:
+        """Whether the agent at `ch` may call `number` dialled on the desk phone (SPEC A4:
+        dial_internal, dial_local, dial_national, dial_international, as for a soft dial);
+        if not, the phone gets busy tone and the refusal is logged. Numbers that are not
+        calls (feature codes of others, a number no rule routes) are left to the engine."""
+        e = self.engine
+        if not number.isdigit():
+            return True
+        if number in e.station_at:
+            need = "dial_internal"
+        else:
+            rule = routing.outbound_rule(e.config, e.station_group.get(ch, "default"))
+            if rule is None or not number.startswith(rule.prefix):
+                return True
+            need = dial_permission(number[len(rule.prefix) :])
+        try:
+            agent.need(need)
+        except AgentError as exc:
+            log.info("呼叫被拒 call refused: %s (%s)", exc, number, extra=e._extra(ch, "dial"))
+            e.feed(ch, ev.Refuse(at))
+            return False
+        return True
 
     def _ours(self, number: str) -> bool:
         """Whether `number` is one of the ACD's feature codes (others, such as voicemail's,
