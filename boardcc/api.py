@@ -22,10 +22,12 @@ Security (SPEC Q3): loopback unless configured; when a token is set it must come
 first message (compared with ``hmac.compare_digest``); a non-loopback address without a
 token is refused here as well as in the site file; connections from web pages (an ``Origin``
 header) are refused unless their origin is listed, so a web site open in the operator's
-browser cannot drive the engine on 127.0.0.1. Whoever is connected has full control today;
-each connection knows who it is (`_Connection.who`, in the log of every command), which is
-where per-agent permissions (issue 8) plug in: an agent's own token will name the agent,
-and the engine will check SPEC A4 permissions for every command whatever its origin.
+browser cannot drive the engine on 127.0.0.1. Two kinds of connection: the operator's
+(the token, or anyone on loopback when no token is set) may use every command; one made
+with the agents' token (``agent_token``, for agents' PCs) may only log in as an agent, and
+then has exactly that agent's SPEC A4 rights, for the agent commands and for the others
+(``boardcc.acd.commands.server_right``). Each connection knows who it is
+(`_Connection.who`, in the log of every command).
 
 The protocol is described in ``docs/api.md``.
 """
@@ -291,8 +293,9 @@ class _Bridge:
 class _Connection:
     """One client: who it is, its bounded queue of outgoing messages and their sender."""
 
-    def __init__(self, ws: ServerConnection, who: str, size: int) -> None:
+    def __init__(self, ws: ServerConnection, who: str, size: int, *, operator: bool) -> None:
         self.ws, self.who = ws, who
+        self.operator = operator  # False: made with the agents' token (agent rights only)
         self.queue: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(size)
         self.after = 0  # events up to this number are in the snapshot sent
         self.sender: asyncio.Task[None] | None = None
@@ -342,6 +345,9 @@ class ApiServer:
         TCP port; 0 picks a free one (then read `port` after `start`).
     token : str, optional
         When set, every connection must send it first (``{"type": "auth", "token": ...}``).
+    agent_token : str, optional
+        A second token, for agents' PCs: its connections have only the rights of the agent
+        they log in as. Needs `token`.
     origins : sequence of str
         Web origins (``"https://cti.example"``) allowed to connect from a browser. Programs
         send no ``Origin`` header and are always allowed.
@@ -365,6 +371,7 @@ class ApiServer:
         port: int = 8765,
         token: str | None = None,
         *,
+        agent_token: str | None = None,
         origins: Sequence[str] = (),
         queue_size: int = 10_000,
         timeout: float = 10.0,
@@ -372,7 +379,10 @@ class ApiServer:
         if not token and not is_loopback(host):
             raise ValueError(f"the API would listen on {host}, beyond this machine: set a token")
         self.engine, self.host, self.port = engine, host, port
+        if agent_token and (not token or agent_token == token):
+            raise ValueError("agent_token needs a token for the operator, and must differ")
         self.token = token or None
+        self.agent_token = agent_token or None
         self.origins = list(origins)
         self.queue_size, self.timeout = queue_size, timeout
         self.bridge: _Bridge  # made on the server's loop by `start`
@@ -480,12 +490,13 @@ class ApiServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         try:
-            who = await self._authenticate(ws)
+            found = await self._authenticate(ws)
         except ConnectionClosed:
             return
-        if who is None:
+        if found is None:
             return
-        conn = _Connection(ws, who, self.queue_size)
+        who, operator = found
+        conn = _Connection(ws, who, self.queue_size, operator=operator)
         self._connections.add(conn)  # before the snapshot, so that no later event is missed
         try:
             await self._serve(conn)
@@ -498,11 +509,12 @@ class ApiServer:
             if conn.closer is not None:
                 await conn.closer
 
-    async def _authenticate(self, ws: ServerConnection) -> str | None:
-        """Who the client is, or None once it has been refused (and closed with 4001)."""
+    async def _authenticate(self, ws: ServerConnection) -> tuple[str, bool] | None:
+        """Who the client is and whether it is the operator, or None once it has been
+        refused (and closed with 4001)."""
         peer = ":".join(str(x) for x in ws.remote_address[:2])
         if self.token is None:
-            return peer
+            return peer, True
         try:
             async with asyncio.timeout(self.timeout):
                 first = await ws.recv()
@@ -517,12 +529,15 @@ class ApiServer:
             await self._refuse(ws, peer, 'send {"type": "auth", "token": ...} first')
             return None
         token = message.get("token")
-        if not isinstance(token, str) or not hmac.compare_digest(
-            token.encode(), self.token.encode()
-        ):
+        given = token.encode() if isinstance(token, str) else b""
+        operator = hmac.compare_digest(given, self.token.encode())
+        agent = self.agent_token is not None and hmac.compare_digest(
+            given, self.agent_token.encode()
+        )
+        if not isinstance(token, str) or not (operator or agent):
             await self._refuse(ws, peer, "wrong token")
             return None
-        return f"token holder at {peer}"
+        return (f"token holder at {peer}", True) if operator else (f"agent PC at {peer}", False)
 
     async def _refuse(self, ws: ServerConnection, peer: str, why: str) -> None:
         log.warning("API client %s refused: %s", peer, why)
@@ -577,7 +592,16 @@ class ApiServer:
                 return await self._agent_command(conn, id_, str(name), message)
             command, args = _read_command(message)
             log.info("API %s: %s %s", conn.who, message["command"], args)
-            result = await self._from_engine(self.engine.submit(lambda: command.run(self, args)))
+            if conn.operator:
+                run = lambda: command.run(self, args)  # noqa: E731
+            else:  # the agents' token: the agent's own rights, checked on the engine's thread
+
+                def run() -> dict[str, Any]:
+                    acd = getattr(self.engine, "acd", None)
+                    agent_commands.server_right(acd, conn.agent, str(name), args)
+                    return command.run(self, args)
+
+            result = await self._from_engine(self.engine.submit(run))
         except _Refused as exc:
             return _reply(id_, error=exc.error)
         except ValueError as exc:  # the engine's word on a command it cannot carry out

@@ -219,11 +219,18 @@ class Api(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     token: str | None = None
+    #: For agents' PCs: a connection with this token may only log in as an agent and then
+    #: has that agent's rights (SPEC A4), never the operator's.
+    agent_token: str | None = None
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> Api:
         if self.host not in ("127.0.0.1", "::1", "localhost") and not self.token:
             raise ValueError(f"the API listens on {self.host}, beyond this machine: set a token")
+        if self.agent_token and not self.token:
+            raise ValueError("an agent_token needs a token for the operator as well")
+        if self.agent_token and self.agent_token == self.token:
+            raise ValueError("agent_token must differ from token")
         return self
 
 

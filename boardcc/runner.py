@@ -115,7 +115,9 @@ def run(options: RunOptions) -> int:
             from boardcc.api import ApiServer
 
             port = site.api.port if options.port is None else options.port
-            api = ApiServer(engine, site.api.host, port, site.api.token)
+            api = ApiServer(
+                engine, site.api.host, port, site.api.token, agent_token=site.api.agent_token
+            )
             api.start()
         try:
             _drive(engine, options, counters, traffic, api)

@@ -219,3 +219,59 @@ def test_an_agent_consults_an_outside_number_from_the_api(
     call = engine.call_of[0]
     assert call.outside is None and engine.machines[1].state.name in ("WAIT_HANGUP", "IDLE")
     assert call.cdr.extra["transfers"] == "1001->88123456"
+
+
+async def past_the_rights(api: ApiClient, command: str, **args: Any) -> bool:
+    """Whether `command` got past the permission check (it may still fail for another
+    reason: listening to a port needs PyAudio, which the tests do not install)."""
+    try:
+        await api.command(command, **args)
+    except ApiError as exc:
+        return "not permitted" not in str(exc) and "log in" not in str(exc)
+    return True
+
+
+def test_the_agents_token_gives_only_the_agents_rights(engine: Engine) -> None:
+    # The operator's token may do everything; a connection made with the agents' token
+    # (agents' PCs) only what the agent it logs in as may (SPEC A4), for every command.
+    with ApiServer(engine, port=0, token="op-secret", agent_token="agent-secret") as server:
+
+        async def main() -> None:
+            async with ApiClient(server.url, token="agent-secret") as pc:
+                assert "agents" in await pc.command("snapshot")
+                assert "log in as an agent first" in await refused(pc, "monitor_port", channel=0)
+                assert "log in as an agent" in await refused(
+                    pc, "dial", station="8001", number="8002"
+                )
+                await pc.command("login", job="1001", password="4321")
+                assert "lacks 'monitor'" in await refused(pc, "monitor_port", channel=0)
+                assert "lacks 'supervisor'" in await refused(pc, "voicemail_messages", box="8001")
+                assert "lacks 'supervisor'" in await refused(
+                    pc, "forward", station="8002", kind="always", target="8003"
+                )
+                done = await pc.command("forward", station="8001", kind="always", target="8003")
+                assert done["forward"]["always"] == "8003"
+                assert "nodes" in await pc.command("ivr_stats")
+            async with ApiClient(server.url, token="agent-secret") as pc:
+                await pc.command("login", job="1009", password="4321")  # monitor, supervisor
+                assert await past_the_rights(pc, "monitor_port", channel=0)
+                await pc.command("monitor_port_off")
+                await pc.command("forward", station="8002", kind="always", target="")
+            async with ApiClient(server.url, token="op-secret") as op:
+                assert await past_the_rights(op, "monitor_port", channel=0)
+                await op.command("monitor_port_off")
+                await op.command("forward", station="8002", kind="busy", target="8003")
+            with pytest.raises(ApiError, match="wrong token"):
+                async with ApiClient(server.url, token="guess"):
+                    pass
+
+        asyncio.run(drive(engine, main(), seconds=20))
+
+
+def test_an_agents_token_needs_the_operators_and_differs_from_it(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="agent_token needs a token"):
+        ApiServer(engine, port=0, agent_token="agent-secret")
+    with pytest.raises(ValueError, match="must differ"):
+        ApiServer(engine, port=0, token="same", agent_token="same")
+    with pytest.raises(ValueError, match="needs a token for the operator"):
+        load_site({**SITE, "api": {"agent_token": "agent-secret"}})

@@ -164,6 +164,37 @@ LOGIN = AgentCommand(
 OPERATORS = ("dial", "hang_up", "record_start", "record_stop")
 
 
+#: What a connection made with the agents' token (boardcc.api) needs, as the agent it is
+#: logged in as, for the server's commands that are not agent commands: None for any agent;
+#: a command not listed needs ``supervisor``. ``forward`` of the agent's own station needs
+#: nothing (as *72 on the desk phone); of another station, ``supervisor``.
+SERVER_RIGHTS: dict[str, str | None] = {
+    "snapshot": None,
+    "ivr_stats": None,
+    "monitor_port": "monitor",
+    "monitor_port_off": "monitor",
+}
+
+
+def server_right(acd: Acd | None, job: str | None, name: str, args: dict[str, Any]) -> None:
+    """`AgentError` unless agent `job` may give the server command `name` (SPEC A4); for
+    connections made with the agents' token, which have no rights but the agent's."""
+    if name == "snapshot":
+        return
+    if acd is None or job is None:
+        raise AgentError(f"{name}: log in as an agent first / 请先以座席身份登录")
+    agent = acd.agent(job)
+    need = SERVER_RIGHTS.get(name, "supervisor")
+    if name == "forward":
+        own = {
+            agent.config.station,
+            acd.engine.extension_of.get(agent.channel if agent.channel is not None else -1),
+        }
+        need = None if args.get("station") in own - {None} else "supervisor"
+    if need is not None:
+        agent.need(need)
+
+
 def takes(name: object, agent: str | None) -> bool:
     """Whether `name` is an agent command for a connection logged in as `agent` (None:
     anonymous, which has only `login`; its `dial`, `hang_up` and recording commands are
