@@ -10,6 +10,8 @@ Each check is of what people heard: the spectrum of what each far end recorded.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -148,11 +150,13 @@ def direct_to(ext: str) -> dict[str, Any]:
 
 
 def test_api_pickup_moves_a_ringing_call_to_the_agents_phone() -> None:
-    b, engine, store, _ = make(direct_to("8001"))
+    b, engine, _, _ = make(direct_to("8001"))
     with b:
         not_ready(engine, "1002")
         b.phone(4).auto_answer(1, [Speak(tone=AGENT, seconds=30.0)])
-        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)])
+        b.incoming_call(
+            0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)]
+        )
         engine.run_for(3.0)
         assert b.phone(3).ringing
         cid = cmd(engine, "1002", "pickup", extension="8001")["call_id"]
@@ -173,7 +177,9 @@ def test_desk_phone_group_pickup_takes_any_ringing_phone_of_the_group() -> None:
     b, engine, _, _ = make(direct_to("8003"))
     with b:
         not_ready(engine, "1001", "1003")  # 1003 sits at the ringing 8003, same group
-        b.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)])
+        b.incoming_call(
+            0, at=0.5, caller_id="13800000000", script=[Speak(tone=CALLER_HZ, seconds=60)]
+        )
         engine.run_for(3.0)
         assert b.phone(5).ringing
         b.phone(3).run([LiftHandset(), Pause(0.5), Press("*8#"), Speak(tone=AGENT, seconds=20)])
@@ -194,3 +200,190 @@ def test_pickup_is_refused_without_the_pickup_permission() -> None:
         with pytest.raises(AgentError, match="lacks 'pickup' / 座席 1002 无权限: 代接电话"):
             cmd(engine, "1002", "pickup", extension="8001")
         assert b.phone(3).ringing and engine.machines[4].state is StationState.IDLE
+
+
+# -- the supervisor through the command path ----------------------------------------------------
+
+
+@contextlib.contextmanager
+def supervised(config: dict[str, Any] | None = None) -> Iterator[tuple[SimBoard, Engine, Any]]:
+    """Agent 1001 talking with a caller; supervisor 1003 (8003, channel 5) not ready, whose
+    phone answers and says 1100 Hz."""
+    b, engine, store, _ = make(config)
+    with b:
+        queued_call(b, engine, [Speak(tone=AGENT, seconds=90)])
+        b.phone(5).auto_answer(1, [Speak(tone=SUPER, seconds=90.0)])
+        engine.run_for(6.0)
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        not_ready(engine, "1003")
+        yield b, engine, store
+
+
+def test_whisper_through_the_command_path_the_agent_hears_the_supervisor_the_caller_not() -> None:
+    with supervised() as (b, engine, _):
+        cid = cmd(engine, "1003", "whisper", agent="1001")["call_id"]
+        assert cid == engine.call_of[0].cdr.call_id
+        engine.run_for(5.0)
+        assert hears(b, 3, SUPER) and hears(b, 3, CALLER_HZ)  # the agent: both
+        assert hears(b, 0, AGENT) and not hears(b, 0, SUPER)  # the caller: the agent only
+        assert hears(b, 5, CALLER_HZ) and hears(b, 5, AGENT)  # the supervisor: both
+        assert engine.acd.agents["1003"].state.value == "in_call"
+
+
+def test_barge_through_the_command_path_all_three_hear_each_other() -> None:
+    with supervised() as (b, engine, _):
+        cmd(engine, "1003", "barge", agent="1001")
+        engine.run_for(5.0)
+        assert hears(b, 0, AGENT) and hears(b, 0, SUPER)
+        assert hears(b, 3, CALLER_HZ) and hears(b, 3, SUPER)
+        assert hears(b, 5, CALLER_HZ) and hears(b, 5, AGENT)
+
+
+def test_force_release_ends_the_call_and_closes_its_record() -> None:
+    with supervised() as (_, engine, store):
+        cid = engine.call_of[0].cdr.call_id
+        cmd(engine, "1003", "force_release", agent="1001")
+        engine.run_for(1.0)
+        assert cid not in engine.calls and 0 not in engine.call_of and 3 not in engine.call_of
+        assert engine.acd.agents["1001"].state.value == "wrap_up"  # the queue's 3 s
+        engine.run_for(3.0)
+        assert engine.acd.agents["1001"].state.value == "idle"
+    cdr = store.last[cid]
+    assert cdr.disposition is Disposition.ANSWERED and cdr.ended is not None
+    assert cdr.hung_up_by.value == "engine"
+
+
+def test_force_logout_of_an_idle_agent_and_not_of_one_in_a_call() -> None:
+    with supervised() as (_, engine, _):
+        not_ready(engine, "1002")
+        with pytest.raises(AgentError, match="agent 1001 is not idle / 座席 1001 非空闲"):
+            cmd(engine, "1003", "force_logout", agent="1001")
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        cmd(engine, "1003", "force_logout", agent="1002")
+        a = engine.acd.agents["1002"]
+        assert (a.status.value, a.reason, a.channel) == ("logged_out", "by 1003", None)
+        assert 4 not in engine.acd.at_station
+
+
+def test_whisper_and_force_release_are_refused_without_their_permissions() -> None:
+    config = without(site(), "1003", "monitor", "barge", "force_logout")
+    with supervised(config) as (b, engine, _):
+        with pytest.raises(AgentError, match="lacks 'monitor' / 座席 1003 无权限: 监听电话"):
+            cmd(engine, "1003", "whisper", agent="1001")
+        with pytest.raises(AgentError, match="lacks 'barge' / 座席 1003 无权限: 强插、强拆电话"):
+            cmd(engine, "1003", "force_release", agent="1001")
+        with pytest.raises(AgentError, match="lacks 'barge'"):
+            cmd(engine, "1003", "barge", agent="1001")
+        with pytest.raises(AgentError, match="lacks 'force_logout'"):
+            cmd(engine, "1003", "force_logout", agent="1001")
+        engine.run_for(3.0)
+        assert engine.machines[5].state is StationState.IDLE and not engine.acd.control.monitors
+        assert engine.acd.agents["1001"].state.value == "in_call"
+        assert hears(b, 0, AGENT) and not hears(b, 0, SUPER)
+
+
+# -- hold -----------------------------------------------------------------------------------------
+
+
+def test_hold_gives_the_caller_music_and_the_agent_silence_retrieve_restores_talk() -> None:
+    b, engine, _, _ = make()
+    with b:
+        queued_call(b, engine, [Speak(tone=AGENT, seconds=90)])
+        engine.run_for(6.0)
+        assert hears(b, 0, AGENT) and hears(b, 3, CALLER_HZ) and music(b, 0) < 0.1
+        cmd(engine, "1001", "hold")
+        engine.run_for(3.0)
+        assert music(b, 0) > 0.5 and not hears(b, 0, AGENT)
+        assert not hears(b, 3, CALLER_HZ)
+        assert engine.acd.agents["1001"].state.value == "on_hold"
+        cmd(engine, "1001", "retrieve")
+        engine.run_for(3.0)
+        assert hears(b, 0, AGENT) and hears(b, 3, CALLER_HZ) and music(b, 0) < 0.1
+        assert engine.acd.agents["1001"].hold_s == pytest.approx(3.0, abs=0.05)
+
+
+# -- transfers and conference ---------------------------------------------------------------------
+
+
+def test_desk_blind_transfer_the_agent_hangs_up_while_the_target_rings() -> None:
+    b, engine, _, _ = make(site(wrap_up_s=4.0))
+    with b:
+        b.phone(4).auto_answer(3, [Speak(tone=THIRD, seconds=60.0)])
+        queued_call(b, engine, [Flash(), Pause(1.0), Press("8002#"), Pause(1.0), HangUp()])
+        engine.run_for(9.0)
+        assert engine.machines[4].state is StationState.RINGING  # 8002 still rings
+        assert engine.machines[3].state is StationState.IDLE
+        assert engine.acd.agents["1001"].state.value == "wrap_up"  # kept through the transfer
+        assert not hears(b, 0, AGENT, 1.0)
+        engine.run_for(12.0)
+        assert engine.machines[4].state is StationState.CONNECTED
+        assert hears(b, 0, THIRD) and hears(b, 4, CALLER_HZ)
+        assert engine.acd.agents["1001"].state.value == "idle"
+        call = engine.call_of[0]
+        assert call.answered_by == 4 and call.cdr.extra["transfers"] == "1001->8002"
+    stats = engine.acd.queue_json(engine.acd.queues["service"])
+    assert stats["wrap_up_s"] == 4.0
+
+
+def test_flash_in_a_three_way_conference_goes_back_to_the_caller_only() -> None:
+    b, engine, _, _ = make()
+    with b:
+        b.phone(4).auto_answer(1, [Speak(tone=THIRD, seconds=60.0)])
+        script = [Flash(), Pause(1.0), Press("8002#"), Pause(4.0), Press("*3"), Pause(3.0)]
+        queued_call(b, engine, [*script, Flash(), Speak(tone=AGENT, seconds=30)])
+        engine.run_for(14.0)
+        assert engine.acd.control.sessions["1001"].mode == "three_way"
+        assert hears(b, 0, THIRD, 1.0) and hears(b, 4, CALLER_HZ, 1.0)
+        engine.run_for(6.0)
+        assert "1001" not in engine.acd.control.sessions
+        assert hears(b, 0, AGENT) and not hears(b, 0, THIRD)
+        assert hears(b, 3, CALLER_HZ) and not hears(b, 3, THIRD)
+        assert engine.machines[4].state is not StationState.CONNECTED  # 8002 let go
+        assert 4 not in engine.call_of and engine.acd.agents["1001"].state.value == "in_call"
+
+
+def test_api_consult_transfer_completed_to_an_extension() -> None:
+    b, engine, _, _ = make()
+    with b:
+        b.phone(4).auto_answer(1, [Speak(tone=THIRD, seconds=60.0)])
+        queued_call(b, engine, [Speak(tone=AGENT, seconds=60)])
+        engine.run_for(6.0)
+        cmd(engine, "1001", "transfer", target="8002", mode="consult")
+        engine.run_for(6.0)
+        assert hears(b, 3, THIRD) and hears(b, 4, AGENT)  # consulting
+        assert music(b, 0) > 0.5 and not hears(b, 0, THIRD)  # the caller on hold
+        cmd(engine, "1001", "transfer_complete")
+        engine.run_for(0.5)
+        assert engine.acd.agents["1001"].state.value == "wrap_up"
+        engine.run_for(2.5)
+        assert hears(b, 0, THIRD) and hears(b, 4, CALLER_HZ) and not hears(b, 0, AGENT, 1.0)
+        assert engine.call_of[0].answered_by == 4 and 3 not in engine.call_of
+
+
+# -- send digits (送号) ----------------------------------------------------------------------------
+
+
+def keys(x: np.ndarray) -> str:
+    return "".join(e.digit for e in detect_dtmf(x))
+
+
+def test_api_send_digits_reach_the_far_end_of_the_trunk() -> None:
+    b, engine, _, _ = make()
+    with b:
+        queued_call(b, engine, [Pause(30)])
+        engine.run_for(6.0)
+        start = b.now / 8000
+        cmd(engine, "1001", "send_digits", digits="3571#")
+        engine.run_for(2.0)
+        assert keys(b.heard(0, start, b.now / 8000)) == "3571#"
+        with pytest.raises(AgentError, match="digits are 0-9"):
+            cmd(engine, "1001", "send_digits", digits="12x")
+
+
+def test_keys_pressed_on_the_desk_phone_in_a_call_reach_the_caller() -> None:
+    b, engine, _, _ = make()
+    with b:
+        queued_call(b, engine, [Pause(1.0), Press("2580", on_ms=90, off_ms=90), Pause(30)])
+        start = b.now / 8000
+        engine.run_for(8.0)
+        assert keys(b.heard(0, start, b.now / 8000)) == "2580"
