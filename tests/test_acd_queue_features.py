@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boardcc.acd import commands
 from boardcc.acd.agent import AgentStatus
-from boardcc.drivers.sim import HangUp, Pause, Press, SimBoard, Speak
+from boardcc.drivers.sim import HangUp, LiftHandset, Pause, Press, SimBoard, Speak
 from boardcc.dsp import read_audio, write_audio
 from boardcc.engine import Engine
 from tests.test_acd import CALLER_HZ, FS, PASSWORD, level_at, login_all, make, site, state
@@ -284,3 +285,249 @@ def test_an_agents_own_wrap_up_overrides_the_queues() -> None:
         assert state(engine, "1001") == ("ready", "idle")
         me = engine.acd.agent_json(engine.acd.agents["1001"])
         assert me["wrap_up_s"] == 8.0
+
+
+# -- strategies that depend on history, driven by real calls ----------------------------------
+
+
+def serve(
+    b: SimBoard, engine: Engine, job: str, talk_s: float, caller: str = "13900000000"
+) -> None:
+    """One queue call from `caller`, taken by `job` alone (the others not ready meanwhile),
+    who talks `talk_s` seconds and hangs up."""
+    jobs = [j for j, a in engine.acd.agents.items() if a.logged_in]
+    for j in jobs:
+        if j != job:
+            ready(engine, j, False)
+    ready(engine, job)
+    before = engine.acd.agents[job].answered
+    b.incoming_call(0, at=now_s(engine) + 0.5, caller_id=caller, script=[Pause(60.0)])
+    engine.run_for(talk_s + 6.0)
+    assert engine.acd.agents[job].answered == before + 1
+    assert state(engine, job) == ("ready", "idle") and not engine.calls
+    for j in jobs:
+        ready(engine, j)
+
+
+def first_offer(b: SimBoard, engine: Engine, events: list[dict[str, Any]], caller: str) -> str:
+    """The agent the next call from `caller` is offered to."""
+    n = len(events_of(events, "offer"))
+    b.incoming_call(1, at=now_s(engine) + 0.5, caller_id=caller, script=[Pause(60.0)])
+    engine.run_for(4.0)
+    offers = events_of(events, "offer")[n:]
+    assert offers, "no offer"
+    job: str = offers[0]["agent"]
+    engine.run_for(6.0)  # answered, talked, hung up
+    assert not engine.calls
+    return job
+
+
+def phones_answer(b: SimBoard, talk_s: float = 1.0) -> None:
+    for ch in (3, 4, 5, 6):
+        b.phone(ch).auto_answer(1, [Pause(talk_s), HangUp()])
+
+
+def test_sticky_offers_the_callers_last_agent_first_within_the_window() -> None:
+    b, engine, _, events = make(site(strategy="sticky", sticky_s=40.0, wrap_up_s=0.0))
+    with b:
+        phones_answer(b)
+        login_all(engine, "1001", "1002", "1003")
+        engine.run_for(1.0)
+        first = first_offer(b, engine, events, "13812340000")
+        # The same caller again: the same agent, though the others have been idle longer.
+        assert first_offer(b, engine, events, "13812340000") == first
+        # Someone else: the longest idle, not the agent who just talked.
+        other = first_offer(b, engine, events, "13912340000")
+        assert other != first
+        # Past the window: no longer sticky; the longest idle of the three is the third.
+        engine.run_for(41.0)
+        third = ({"1001", "1002", "1003"} - {first, other}).pop()
+        assert first_offer(b, engine, events, "13812340000") == third
+
+
+def test_region_offers_the_agent_of_the_callers_region_first(tmp_path: Path) -> None:
+    table = tmp_path / "regions.csv"
+    table.write_text("1380010,北京\n1390020,上海\n021,上海\n", encoding="utf-8")
+    config = site(strategy="region", wrap_up_s=0.0) | {"acd": {"regions": str(table)}}
+    config["agents"][2]["regions"] = ["上海"]
+    b, engine, _, events = make(config)
+    with b:
+        phones_answer(b)
+        login_all(engine, "1001", "1002", "1003")
+        engine.run_for(1.0)
+        assert first_offer(b, engine, events, "13900201234") == "1003"  # 上海 mobile
+        assert first_offer(b, engine, events, "02155556666") == "1003"  # 上海 area code
+        # 北京: nobody's region; the longest idle (1001, 1002 before 1003's calls).
+        assert first_offer(b, engine, events, "13800101234") == "1001"
+
+
+def test_fewest_calls_picks_by_the_calls_answered_not_by_idle_time() -> None:
+    b, engine, _, events = make(site(strategy="fewest_calls", wrap_up_s=0.0))
+    with b:
+        login_all(engine, "1001", "1002")
+        b.phone(3).auto_answer(1, [Pause(6.0), HangUp()])
+        b.phone(4).auto_answer(1, [Pause(1.0), HangUp()])
+        serve(b, engine, "1002", 1.0)
+        serve(b, engine, "1002", 1.0)
+        serve(b, engine, "1001", 6.0)  # 1001 idle the shortest, but with one call
+        assert first_offer(b, engine, events, "13700000000") == "1001"
+
+
+def test_least_talk_time_picks_by_the_talk_time_not_by_calls_or_idle_time() -> None:
+    b, engine, _, events = make(site(strategy="least_talk_time", wrap_up_s=0.0))
+    with b:
+        login_all(engine, "1001", "1002")
+        b.phone(3).auto_answer(1, [Pause(8.0), HangUp()])
+        b.phone(4).auto_answer(1, [Pause(1.0), HangUp()])
+        serve(b, engine, "1001", 8.0)
+        serve(b, engine, "1002", 1.0)
+        serve(b, engine, "1002", 1.0)  # 1002: more calls, idle the shortest, less talk
+        assert engine.acd.agents["1002"].talk_s < engine.acd.agents["1001"].talk_s
+        assert first_offer(b, engine, events, "13700000000") == "1002"
+
+
+# -- order across two queues routed by inbound rules ------------------------------------------
+
+
+def two_queues(care_step: Any) -> dict[str, Any]:
+    config = site(wrap_up_s=0.0)
+    config["trunk_groups"] = [
+        {"name": "main", "channels": "0-1", "access_number": "400800888"},
+        {"name": "care", "channels": "2", "access_number": "400800999"},
+    ]
+    config["queues"].append({"name": "care", "groups": ["service"], "wrap_up_s": 0.0})
+    config["inbound"] = [
+        {"name": "care", "trunk_group": "care", "steps": [care_step]},
+        {"name": "main", "trunk_group": "main", "steps": [{"queue": "service"}]},
+    ]
+    return config
+
+
+def answered_in_order(care_step: Any) -> list[str]:
+    b, engine, _, events = make(two_queues(care_step))
+    with b:
+        for trunk, at in ((0, 0.5), (2, 2.5), (1, 4.5)):
+            b.incoming_call(trunk, at=at, caller_id=f"1380000000{trunk}", script=[Pause(60.0)])
+        engine.run_for(9.0)
+        queues = {w.trunk: w.queue for w in engine.acd.waiting.values()}
+        assert queues == {0: "service", 1: "service", 2: "care"}
+        b.phone(3).auto_answer(1, [Pause(1.0), HangUp()])
+        login_all(engine, "1001")
+        engine.run_for(30.0)
+    return [e["caller"] for e in events_of(events, "answer")]
+
+
+def test_the_longest_waiting_caller_of_two_queues_sharing_an_agent_goes_first() -> None:
+    assert answered_in_order({"queue": "care"}) == ["13800000000", "13800000002", "13800000001"]
+
+
+def test_caller_priority_from_the_inbound_rule_goes_first_across_queues() -> None:
+    step = {"queue": {"name": "care", "priority": 5}}
+    assert answered_in_order(step) == ["13800000002", "13800000000", "13800000001"]
+
+
+# -- the figures of a small scripted day -------------------------------------------------------
+
+
+def test_the_figures_of_a_scripted_day() -> None:
+    """Two answered (one within the service level, one after), two abandoned (one after the
+    service level, one within), one hold of exactly 3 s; every expected figure computed from
+    the events' own times."""
+    config = site(service_level_s=10.0, wrap_up_s=2.0)
+    b, engine, _, events = make(config)
+    with b:
+        sign_in_not_ready(engine, "1001")
+        b.phone(3).auto_answer(1, [Pause(8.0), HangUp()])
+        b.incoming_call(0, at=0.5, caller_id="13800000001", script=[Pause(60.0)])
+        b.incoming_call(1, at=1.0, caller_id="13800000002", script=[Pause(90.0)])
+        b.incoming_call(2, at=1.5, caller_id="13800000003", script=[Pause(15.0), HangUp()])
+        b.incoming_call(2, at=23.0, caller_id="13800000004", script=[Pause(5.0), HangUp()])
+        engine.run_for(5.0)
+        ready(engine, "1001")
+        while state(engine, "1001")[1] != "in_call":
+            engine.run_for(0.02)
+        ready(engine, "1001", False)  # no more offers for now
+        engine.run_for(2.0)
+        commands.run(engine.acd, "1001", "hold", {})
+        engine.run_for(3.0)
+        commands.run(engine.acd, "1001", "retrieve", {})
+        engine.run_for(16.0 - now_s(engine))
+        ready(engine, "1001")  # the second caller has waited some 13 s
+        while state(engine, "1001")[1] != "in_call":
+            engine.run_for(0.02)
+        ready(engine, "1001", False)  # the fourth caller gives up
+        engine.run_for(24.0)
+        assert not engine.calls and state(engine, "1001") == ("not_ready", "idle")
+        stats = engine.acd.queue_json(engine.acd.queues["service"])
+        me = engine.acd.agent_json(engine.acd.agents["1001"])
+
+    joined = {e["call_id"]: e["t"] for e in events_of(events, "join")}
+    waits = [e["t"] - joined[e["call_id"]] for e in events_of(events, "answer")]
+    gave_up = [e["t"] - joined[e["call_id"]] for e in events_of(events, "abandon")]
+    answered_at = {e["call_id"]: e["t"] for e in events_of(events, "answer")}
+    talks = [e["t"] - answered_at[e["call_id"]] for e in events_of(events, "done")]
+    assert len(waits) == 2 and waits[0] < 10.0 < waits[1] < 20.0  # the scenario as meant
+    assert len(gave_up) == 2 and gave_up[1] < 10.0 < gave_up[0]
+    assert (stats["offered"], stats["answered"], stats["abandoned"]) == (4, 2, 2)
+    assert stats["service_level"] == 0.5  # 1 of 2 answered within 10 s
+    assert stats["service_level_with_abandons"] == pytest.approx(1 / 3, abs=1e-4)  # 1 / (2 + 1)
+    assert stats["asa_s"] == pytest.approx(sum(waits) / 2, abs=0.002)
+    assert stats["abandon_wait_s"] == pytest.approx(sum(gave_up) / 2, abs=0.002)
+    assert stats["talk_s"] == pytest.approx(sum(talks) / 2, abs=0.002)
+    assert stats["hold_s"] == pytest.approx(3.0 / 2)
+    assert stats["wrap_up_s"] == 2.0
+    assert me["hold_s"] == pytest.approx(3.0) and me["wrap_up_s"] == 4.0
+    assert me["talk_s"] == pytest.approx(sum(talks), abs=0.002)
+
+
+# -- desk phone feature codes ------------------------------------------------------------------
+
+
+def key(b: SimBoard, engine: Engine, ch: int, code: str) -> None:
+    keys = Press(code, on_ms=90, off_ms=90)
+    b.phone(ch).run([LiftHandset(), Pause(0.8), keys, Pause(1.5), HangUp()])
+    engine.run_for(0.8 + 0.18 * len(code) + 2.5)
+
+
+def test_the_away_code_on_the_desk_phone() -> None:
+    b, engine, _, _ = make()
+    with b:
+        login_all(engine, "1001")
+        key(b, engine, 3, "*4#")
+        assert state(engine, "1001") == ("away", "idle")
+        b.incoming_call(0, at=now_s(engine) + 0.5, caller_id="13900000000", script=[Pause(20)])
+        engine.run_for(5.0)
+        assert len(engine.acd.waiting) == 1 and state(engine, "1001") == ("away", "idle")
+        key(b, engine, 3, "*2#")
+        assert state(engine, "1001") == ("ready", "ringing")  # offered the waiting call
+
+
+def test_a_sites_own_feature_codes_work_and_the_default_ones_do_not() -> None:
+    codes = {
+        "login": "*51",
+        "ready": "*52",
+        "not_ready": "*53",
+        "logout": "*50",
+        "away": "*54",
+        "pickup": "*58",
+        "grab": "*59",
+    }
+    b, engine, _, _ = make(site() | {"acd": {"feature_codes": codes}})
+    with b:
+        key(b, engine, 3, f"*11001#{PASSWORD}#")
+        assert state(engine, "1001") == ("logged_out", "idle")
+        key(b, engine, 3, f"*511001#{PASSWORD}#")
+        assert state(engine, "1001") == ("ready", "idle")
+        key(b, engine, 3, "*54#")
+        assert state(engine, "1001") == ("away", "idle")
+        key(b, engine, 3, "*2#")
+        assert state(engine, "1001") == ("away", "idle")
+        key(b, engine, 3, "*532#")
+        assert state(engine, "1001") == ("not_ready", "idle")
+        assert engine.acd.agents["1001"].reason == "用餐"
+        key(b, engine, 3, "*52#")
+        assert state(engine, "1001") == ("ready", "idle")
+        key(b, engine, 3, "*0#")
+        assert state(engine, "1001") == ("ready", "idle")
+        key(b, engine, 3, "*50#")
+        assert state(engine, "1001") == ("logged_out", "idle")
