@@ -64,6 +64,7 @@ from boardcc.forwarding import Forwarding
 from boardcc.ivr.host import TIMER_PREFIX as IVR_TIMER
 from boardcc.ivr.host import IvrHost
 from boardcc.machines import (
+    FREE,
     Machine,
     StationMachine,
     StationSettings,
@@ -712,7 +713,7 @@ class Engine:
     def _ring(self, call: Call, stations: list[int], at: int, ring_s: float | None) -> bool:
         """Ring the idle ones of `stations` for `call`; False if none was idle."""
         stations = self.forwarding.routes(stations, call)
-        idle = [s for s in stations if self.machines[s].state is StationState.IDLE]
+        idle = [s for s in stations if self.machines[s].state in FREE]
         if not idle:
             return False
         call.stations = idle
@@ -844,7 +845,8 @@ class Engine:
         machine = self.machines.get(ch)
         if not isinstance(machine, StationMachine):
             raise ValueError(f"channel {ch} is not a station")
-        if machine.state is not StationState.IDLE:
+        standby = machine.state is StationState.STANDBY  # off hook already (headset)
+        if machine.state is not StationState.IDLE and not standby:
             raise ValueError(f"station {self.extension_of.get(ch, ch)} is busy ({machine.state})")
         call = self._new_call(
             Direction.OUTBOUND,
@@ -858,7 +860,8 @@ class Engine:
         call.number = number
         self._bind(call, ch)
         self.feed(ch, ev.Select(self.now))
-        self.feed(ch, ev.Alert(self.now))
+        if not standby:
+            self.feed(ch, ev.Alert(self.now))
         return call.cdr.call_id
 
     def _on_dialled(self, ch: int, data: dict[str, str], at: int) -> None:
@@ -891,7 +894,7 @@ class Engine:
                 call.cdr.extra["forwarded_to"] = self.extension_of[callee]
             if (
                 callee == ch
-                or self.machines[callee].state is not StationState.IDLE
+                or self.machines[callee].state not in FREE
                 or not self.acd.takes_internal(callee)
             ):
                 self.feed(ch, ev.Refuse(at))

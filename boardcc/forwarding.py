@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from boardcc.machines import StationState
+from boardcc.machines import FREE
 from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class Forwarding:
             f = self.settings.get(ch)
             if f is None:
                 return ch
-            busy = e.machines[ch].state is not StationState.IDLE
+            busy = e.machines[ch].state not in FREE
             target = f.always or (f.busy if busy else None)
             if target is None:
                 return ch
@@ -193,7 +193,7 @@ class Forwarding:
         target_route = self.route(target)
         if isinstance(target_route, str) or target_route in call.forwarded_from:
             return False
-        if e.machines[target_route].state is not StationState.IDLE:
+        if e.machines[target_route].state not in FREE:
             return False
         call.forwarded_from.add(ch)
         call.cdr.extra["forwarded_to"] = e.extension_of[target_route]

@@ -42,7 +42,7 @@ from boardcc.acd.selector import Caller, Candidate, Memory, Regions, caller_orde
 from boardcc.acd.selector import eligible as tier_eligible
 from boardcc.acd.settings import PERMISSIONS, AgentConfig
 from boardcc.cdr import Direction, Disposition, HungUpBy
-from boardcc.machines import StationState, TrunkState
+from boardcc.machines import FREE, StationState, TrunkState
 from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
@@ -96,8 +96,10 @@ class Acd:
         if not mixer.has_prompt(OK_BEEP):
             mixer.add_prompt(OK_BEEP, _beeps(self.fs))
         from boardcc.acd.control import CallControl
+        from boardcc.acd.headset import Headset
 
         self.control = CallControl(self)
+        self.headset = Headset(self)  # 耳麦座席: phones left off hook (boardcc.acd.headset)
         # The day's figures (boardcc.acd.figures): the period they count from, and its end.
         start = self.settings.figures_from
         self._day_at = dt.time.fromisoformat(start) if start is not None else None
@@ -193,6 +195,8 @@ class Acd:
         out["extension"] = (
             self.engine.extension_of.get(agent.channel) if agent.channel is not None else None
         )
+        out["headset"] = agent.config.headset
+        out["standby"] = self.headset.standing_by(agent)
         out.update(self.control.consult_json(agent))
         return out
 
@@ -334,6 +338,7 @@ class Acd:
             agent.move("wrapped", self.engine.now)
         if agent.channel is not None:
             self.at_station.pop(agent.channel, None)
+            self.headset.logged_out(agent.channel, self.engine.now)
         agent.channel = None
         agent.via.clear()
         agent.call_id = agent.queue = None
@@ -599,7 +604,7 @@ class Acd:
             if a.available
             and a.channel is not None
             and a.may("answer_queue")
-            and self.engine.machines[a.channel].state is StationState.IDLE
+            and self.engine.machines[a.channel].state in FREE
         }
         if not free:
             return
@@ -690,18 +695,19 @@ class Acd:
         self._queue_event(w, "offer", at, agent=agent.job)
 
     def _offer_callback(self, w: Waiting, agent: Agent, at: int) -> None:
-        """A callback request: ring the agent's phone; lifted, the engine dials the caller."""
+        """A callback request: ring the agent's phone; lifted, the engine dials the caller
+        (a phone in standby is off hook already: at once)."""
+        self._set_state(agent, "reserve", at)
+        self._set_state(agent, "ring", at)
+        w.ringing[agent.job] = agent.channel if agent.channel is not None else -1
+        w.tried.append(agent.job)
+        self._queue_event(w, "offer", at, agent=agent.job, callback=True)
         call_id = self.engine.dial(agent.channel if agent.channel is not None else -1, w.caller)
         call = self.engine.calls[call_id]
         call.cdr.route = f"callback {w.queue}"
         call.cdr.extra.update(queue=w.queue, callback_for=w.call_id)
         self.engine._put(call)
-        self._set_state(agent, "reserve", at)
-        self._set_state(agent, "ring", at)
         agent.call_id, agent.queue = call_id, w.queue
-        w.ringing[agent.job] = agent.channel if agent.channel is not None else -1
-        w.tried.append(agent.job)
-        self._queue_event(w, "offer", at, agent=agent.job, callback=True)
 
     def _due_guard(self, job: str, call_id: str, at: int) -> None:
         """An offer outlived its ring time: release it whatever the phone did."""
@@ -754,6 +760,9 @@ class Acd:
     def _due_outside_ring(self, trunk: str, leg_id: str, at: int) -> None:
         self.control.outside.ring_out(int(trunk), leg_id, at)
 
+    def _due_auto_answer(self, ch: str, call_id: str, at: int) -> None:
+        self.headset.auto_answer(int(ch), call_id, at)
+
     def _due_login(self, ch: str, token: str, at: int) -> None:
         pending = self._login.get(int(ch))
         if pending is not None and str(pending[2]) == token:
@@ -766,7 +775,7 @@ class Acd:
         """A controller notice from channel `ch`; True if the ACD took it (the engine's own
         handler then does not run)."""
         e = self.engine
-        if self.control.notify(ch, what, data, at):
+        if self.headset.notice(ch, what, data, at) or self.control.notify(ch, what, data, at):
             return True
         call = e.call_of.get(ch)
         w = self.waiting.get(call.cdr.call_id) if call is not None else None
@@ -1096,8 +1105,10 @@ class Acd:
         self._confirm(ch, at)
 
     def _confirm(self, ch: int, at: int) -> None:
-        """Two short beeps on the phone: done (then the agent hangs up)."""
+        """Two short beeps on the phone: done (then the agent hangs up, or a headset agent
+        stays off hook in standby)."""
         if self.engine.machines[ch].state is StationState.CALLING:
+            self.headset.standby(ch, at)
             self.engine.mixer.prompt(ch, OK_BEEP, self.engine.now)
 
     def _refuse(self, ch: int, at: int) -> None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from boardcc.acd.agent import Agent, AgentError, AgentState
 from boardcc.acd.outside import Outside, dial_permission
 from boardcc.cdr import Direction, Disposition, HungUpBy
-from boardcc.machines import StationState, TrunkState
+from boardcc.machines import FREE, StationState, TrunkState
 from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class CallControl:
         agent.need("dial_internal")
         if ch == agent.channel:
             raise AgentError("an agent cannot transfer to itself / 不能转给自己")
-        if e.machines[ch].state is not StationState.IDLE:
+        if e.machines[ch].state not in FREE:
             raise AgentError(f"station {e.extension_of.get(ch, ch)} is busy / 分机忙")
         other_agent = self.acd.agent_at(ch)
         if other_agent is not None and not other_agent.may("answer_internal"):
@@ -484,7 +484,7 @@ class CallControl:
             raise AgentError(f"agent {agent.job} is not at a phone / 座席未登录分机")
         if agent.state not in (AgentState.IDLE, AgentState.WRAP_UP):
             raise AgentError(f"agent {agent.job} is {agent.state.value} / 座席 {agent.job} 正忙")
-        if self.engine.machines[agent.channel].state is not StationState.IDLE:
+        if self.engine.machines[agent.channel].state not in FREE:
             raise AgentError("the agent's phone is in use / 座席话机正在使用")
 
     def _take_from(self, call: Call, ch: int, at: int) -> None:
@@ -582,11 +582,18 @@ class CallControl:
         self._free_phone(supervisor)
         ch = supervisor.channel
         assert ch is not None
-        e = self.engine
         self.monitors[ch] = Monitor(supervisor, target, call, mode, ch)
-        e.feed(ch, ev.Select(e.now))
-        e.feed(ch, ev.Alert(e.now))
+        self._select(ch)
         return call.cdr.call_id
+
+    def _select(self, ch: int) -> None:
+        """Ring the agent's phone for a soft dial; a phone off hook in standby (headset)
+        is taken at once."""
+        e = self.engine
+        standby = e.machines[ch].state is StationState.STANDBY
+        e.feed(ch, ev.Select(e.now))
+        if not standby:
+            e.feed(ch, ev.Alert(e.now))
 
     def _monitor_answered(self, m: Monitor, at: int) -> None:
         e = self.engine
@@ -714,6 +721,8 @@ class CallControl:
         )
 
     def answer(self, agent: Agent) -> None:
+        if self.acd.headset.answer(agent):  # a headset agent's phone off hook in standby
+            return
         ch = agent.channel
         if ch is None or agent.state is not AgentState.RINGING:
             raise AgentError(f"agent {agent.job} has no call ringing / 座席 {agent.job} 无来电")
@@ -733,9 +742,8 @@ class CallControl:
         assert ch is not None
         if number in e.station_at:
             agent.need("dial_internal")
-            e.feed(ch, ev.Select(e.now))
-            e.feed(ch, ev.Alert(e.now))
             self._internal[ch] = _Pending(number)
+            self._select(ch)
             return ""
         agent.need(dial_permission(number))
         return e.dial(ch, number)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from boardcc import routing
 from boardcc.acd.agent import Agent, AgentError, AgentState
 from boardcc.cdr import Cdr, Direction, Disposition, HungUpBy
-from boardcc.machines import StationState
+from boardcc.machines import FREE
 from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class Outside:
         if (
             ch is not None
             and agent.state in (AgentState.IDLE, AgentState.WRAP_UP)
-            and e.machines[ch].state is StationState.IDLE
+            and e.machines[ch].state in FREE
             and ch not in e.call_of
         ):
             e.mixer.tone(leg.party, "ringback", at)

@@ -86,6 +86,9 @@ class AgentConfig(_Strict):
     permissions: list[str] = []
     wrap_up_s: float | None = Field(default=None, ge=0)
     survey: str | None = None  # 评分: IVR flow the caller goes to when this agent hangs up first
+    # 耳麦座席 (长摘机): the phone may stay off hook in standby; calls come with a zip tone
+    headset: bool = False
+    auto_answer: bool | None = None  # headset: connect offers at once; None: the queue says
 
     _q = field_validator("job", "station", mode="before")(_quoted)
 
@@ -170,6 +173,7 @@ class QueueConfig(_Strict):
     fallback: Strategy = "longest_idle"  # sticky and region: among the others
     announce_agent: bool = False  # 报工号: the caller hears agent_intro and the job number
     survey: str | None = None  # 评分: IVR flow the caller goes to when the agent hangs up first
+    auto_answer: bool = False  # a headset agent in standby is connected after the zip tone
 
     _m = field_validator("members", mode="before")(
         lambda v: [_member(x) for x in v] if isinstance(v, list) else v
@@ -222,8 +226,16 @@ class AcdSettings(_Strict):
     ready_on_login: bool = True
     regions: str | None = None  # CSV: prefix,region (mobile prefixes and area codes)
     transfer_ring_s: float = Field(default=30.0, gt=0)
+    answer_key: str = "#"  # a headset agent in standby answers the call offered with this key
     # The day's figures start at this local time of day ("HH:MM"); null: from the engine's start
     figures_from: str | None = "00:00"
+
+    @field_validator("answer_key")
+    @classmethod
+    def _answer_key(cls, v: str) -> str:
+        if not re.fullmatch(r"[0-9*#]", v):
+            raise ValueError(f"a key is one of 0-9 * #, got {v!r}")
+        return v
 
     @field_validator("figures_from")
     @classmethod

@@ -5,10 +5,12 @@ driver, clock, thread or Qt. The engine feeds them and carries out what they ask
 """
 
 from boardcc.machines.base import CodedState, IllegalEvent, Machine, MachineError, Transition
-from boardcc.machines.station import StationMachine, StationSettings, StationState
+from boardcc.machines.station import FREE, ZIP, StationMachine, StationSettings, StationState
 from boardcc.machines.trunk import TrunkMachine, TrunkSettings, TrunkState
 
 __all__ = [
+    "FREE",
+    "ZIP",
     "CodedState",
     "IllegalEvent",
     "Machine",

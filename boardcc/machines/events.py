@@ -132,7 +132,8 @@ class PlayDone(Event):
 
 @dataclass(frozen=True, slots=True)
 class Answer(Event):
-    """Answer the ringing trunk (take it off hook)."""
+    """Answer the ringing trunk (take it off hook), or the call offered to a station in
+    standby (the headset agent's key, auto-answer or the API)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,12 @@ class Progress(Event):
     """Let a calling station hear a tone of the plan (ring-back while the callee rings)."""
 
     tone: str = "ringback"
+
+
+@dataclass(frozen=True, slots=True)
+class Standby(Event):
+    """Keep an off-hook station in standby (长摘机: a headset agent between calls): silence,
+    a call offered with a zip tone instead of ringing."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,12 @@ Lifted by the agent on its own (hard dial), it also calls (4): it hears dial ton
 engine collects the number. For an inbound call it is reserved (6, 待使用) and rung (7,
 待摘机 — ringing); answered, it is connected (8, 连接). When the other side hangs up first
 a phone left off hook gets busy tone, then a howler, until it is hung up (9, 待挂机).
+
+Two states are this project's own, for an agent wearing a headset who leaves the phone off
+hook (长摘机, 耳麦座席; docs/acd.md): the controller puts the off-hook phone in standby (10,
+待命: silence, a key starts a number as from dial tone, a flash gives dial tone), and a
+call for it is offered there (11, 提示): no ringing, a zip tone, answered by the
+controller's `Answer` (a key, auto-answer, the API), or not answered in the ring time.
 """
 
 from __future__ import annotations
@@ -28,6 +34,14 @@ class StationState(CodedState):
     RINGING = (7, "振铃")
     CONNECTED = (8, "连接")
     WAIT_HANGUP = (9, "待挂机")
+    STANDBY = (10, "待命")
+    OFFERED = (11, "提示")
+
+
+#: States in which a station takes a new call: on hook and idle, or off hook in standby.
+FREE = frozenset({StationState.IDLE, StationState.STANDBY})
+#: The zip tone a phone in standby hears when a call is offered (the controller adds it).
+ZIP = "__zip"
 
 
 @dataclass(slots=True)
@@ -90,6 +104,23 @@ class StationMachine(Machine[StationState]):
             e.Timeout: Transition(S.IDLE, ("stop_ring", "not_answered")),
             e.Release: Transition(S.IDLE, ("stop_ring",)),
         },
+        S.STANDBY: {
+            e.Reserve: Transition(S.OFFERED, ()),
+            e.Select: Transition(S.CALLING, ("answered",)),  # a soft dial: off hook already
+            e.Digit: Transition(S.CALLING, ("first_key",)),
+            e.Flash: Transition(S.CALLING, ("flash_dial_tone",)),
+            e.OnHook: Transition(S.IDLE, ("quiet", "gone")),
+            e.Standby: Transition(None, ()),
+        },
+        S.OFFERED: {
+            e.Alert: Transition(None, ("zip", "ring_timer")),
+            e.Answer: Transition(S.CONNECTED, ("answered",)),
+            e.Digit: Transition(None, ("report_digit",)),
+            e.Timeout: Transition(S.STANDBY, ("quiet", "not_answered")),
+            e.Release: Transition(S.STANDBY, ("quiet",)),
+            # Hung up while offered: declined, as if it rang out.
+            e.OnHook: Transition(S.IDLE, ("quiet", "not_answered")),
+        },
         S.CALLING: {
             e.Digit: Transition(None, ("take_digit",)),
             e.Timeout: Transition(None, ("number_complete",)),
@@ -99,6 +130,7 @@ class StationMachine(Machine[StationState]):
             e.Refuse: Transition(S.WAIT_HANGUP, ("busy_tone",)),
             e.Release: Transition(S.WAIT_HANGUP, ("busy_tone",)),
             e.OnHook: Transition(S.IDLE, ("quiet", "gone")),
+            e.Standby: Transition(S.STANDBY, ("quiet",)),
         },
         S.CONNECTED: {
             e.OnHook: Transition(S.IDLE, ("quiet", "gone")),
@@ -110,6 +142,7 @@ class StationMachine(Machine[StationState]):
         S.WAIT_HANGUP: {
             e.OnHook: Transition(S.IDLE, ("quiet",)),
             e.Timeout: Transition(None, ("howler",)),
+            e.Standby: Transition(S.STANDBY, ("quiet",)),
         },
     }
     # An idle station may see its phone hung up after the engine reset it mid-call.
@@ -131,13 +164,22 @@ class StationMachine(Machine[StationState]):
         self.number_done = False
 
     def dial_tone(self, event: e.Event) -> list[a.Action]:
+        return [*self.flash_dial_tone(event), a.Notify("off_hook")]
+
+    def flash_dial_tone(self, event: e.Event) -> list[a.Action]:
+        """Dial tone and the first-digit timer (lifted, or a flash in standby)."""
         self.digits = ""
         self.number_done = False
-        return [
-            a.SendTone("dial"),
-            a.StartTimer("digits", self.settings.first_digit_s),
-            a.Notify("off_hook"),
-        ]
+        return [a.SendTone("dial"), a.StartTimer("digits", self.settings.first_digit_s)]
+
+    def first_key(self, event: e.Event) -> list[a.Action]:
+        """A key in standby starts a number, collected as from dial tone."""
+        self.digits = ""
+        self.number_done = False
+        return self.take_digit(event)
+
+    def zip(self, event: e.Event) -> list[a.Action]:
+        return [a.SendPrompt(ZIP), a.Notify("offered")]
 
     def take_digit(self, event: e.Event) -> list[a.Action]:
         assert isinstance(event, e.Digit)
@@ -194,6 +236,7 @@ class StationMachine(Machine[StationState]):
             a.CancelTimer("digits"),
             a.SendTone("busy"),
             a.StartTimer("howler", self.settings.howler_after_s),
+            a.Notify("wait_hangup"),  # last: the controller may take the phone to standby
         ]
 
     def howler(self, event: e.Event) -> list[a.Action]:
@@ -215,6 +258,7 @@ class StationMachine(Machine[StationState]):
     def leave(self, state: StationState) -> list[a.Action]:
         timers = {
             S.RINGING: ("ring",),
+            S.OFFERED: ("ring",),
             S.WAIT_OFFHOOK: ("ring",),
             S.CALLING: ("digits",),
             S.WAIT_HANGUP: ("howler",),
