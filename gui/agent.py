@@ -95,6 +95,8 @@ def valid_commands(agent: Mapping[str, Any] | None) -> frozenset[str]:
         valid.add("hang_up")
     else:
         valid |= {command for command, states in _IN_STATE.items() if state in states}
+    if not agent.get("standby"):  # a phone on hook is answered by lifting it, not from here
+        valid.discard("answer")
     return frozenset(valid)
 
 

@@ -75,7 +75,7 @@ _TRUNK = {
     10: Look.IDLE,
     11: Look.LINE_DOWN,
 }
-#: Station states to looks; 1 depends on the agent, 4 on how far its outbound call got.
+#: Station states to looks; 1 and 10 depend on the agent, 4 on how far its outbound call got.
 _STATION = {
     1: Look.IDLE,
     2: Look.STATION_RINGING,
@@ -85,6 +85,8 @@ _STATION = {
     7: Look.STATION_RINGING,
     8: Look.STATION_TALKING,
     9: Look.WAIT_HANGUP,
+    10: Look.IDLE,  # standby (headset, 长摘机): as idle
+    11: Look.STATION_RINGING,  # a call offered in standby (zip tone)
 }
 #: Agent statuses and states (docs/api.md) that show as paused on an idle station.
 _PAUSED = {"not_ready", "away", "wrap_up"}
@@ -124,7 +126,7 @@ def classify(
         return _TRUNK.get(code, Look.TALKING)
     if channel.get("hold") or (agent is not None and agent.get("state") == "on_hold"):
         return Look.STATION_HOLD
-    if code == 1 and agent is not None:
+    if code in (1, 10) and agent is not None:  # 10: off hook in standby (a headset agent)
         status = str(agent.get("status", "logged_out"))
         if status in _PAUSED or agent.get("state") in _PAUSED:
             return Look.AGENT_PAUSED

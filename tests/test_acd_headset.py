@@ -104,7 +104,7 @@ def test_the_caller_gone_gives_a_short_busy_burst_then_standby() -> None:
 
 
 def test_the_answer_key_connects_and_the_answer_time_is_the_key() -> None:
-    b, engine, store, events = make(headset_site())
+    b, engine, _, events = make(headset_site())
     with b:
         b.phone(3).run([*LOGIN, Pause(7.0), Press("#"), Speak(tone=AGENT_HZ, seconds=30.0)])
         caller(b, at=6.0)
@@ -124,7 +124,7 @@ def test_the_answer_key_connects_and_the_answer_time_is_the_key() -> None:
 
 
 def test_answer_from_the_api_connects_a_call_offered_in_standby() -> None:
-    b, engine, _, events = make(headset_site())
+    b, engine, _, _ = make(headset_site())
     with b:
         b.phone(3).run([*LOGIN, Pause(2.0), Speak(tone=AGENT_HZ, seconds=60.0)])
         caller(b, at=6.0)
@@ -149,7 +149,7 @@ def test_answer_from_the_api_is_still_refused_for_a_phone_on_hook() -> None:
         caller(b, at=0.5)
         engine.run_for(3.0)
         assert state(engine, "1002") == ("ready", "ringing")
-        with pytest.raises(AgentError, match="lift the handset of station 8002 .* / 请摘机应答"):
+        with pytest.raises(AgentError, match=r"lift the handset of station 8002 .* / 请摘机应答"):
             commands.run(engine.acd, "1002", "answer", {})
         assert not engine.acd.agent_json(engine.acd.agents["1002"])["standby"]
 
@@ -259,7 +259,7 @@ def test_a_flash_in_standby_gives_dial_tone_and_an_extension_keyed_rings() -> No
 
 
 def test_transfer_by_flash_and_complete_from_the_api_then_standby() -> None:
-    b, engine, store, events = make(headset_site(auto_answer=True))
+    b, engine, _, events = make(headset_site(auto_answer=True))
     with b:
         b.phone(4).auto_answer(1, [Speak(tone=THIRD_HZ, seconds=60.0)])
         b.phone(3).run(

@@ -30,7 +30,8 @@ def agent(**fields: Any) -> dict[str, Any]:
         (agent(status="not_ready"), {"login", "ready", "not_ready", "away", "logout", "dial"}),
         (agent(state="wrap_up"), {"login", "not_ready", "away", "logout", "dial"}),
         (agent(state="reserved"), {"login", "not_ready", "away"}),
-        (agent(state="ringing"), {"login", "not_ready", "away", "answer", "hang_up"}),
+        (agent(state="ringing"), {"login", "not_ready", "away", "hang_up"}),
+        (agent(state="ringing", standby=True), {"login", "not_ready", "away", "answer", "hang_up"}),
         (
             agent(state="in_call"),
             {"login", "not_ready", "away", "hang_up", "send_digits", "hold"}

@@ -92,6 +92,10 @@ class Clock:
         (channel(2, "station", 1), READY | {"status": "logged_out"}, (), Look.IDLE),
         (channel(2, "station", 8), READY | {"state": "in_call"}, (), Look.STATION_TALKING),
         (channel(2, "station", 8), READY | {"state": "on_hold"}, (), Look.STATION_HOLD),
+        # A headset agent's phone off hook in standby, and a call offered there.
+        (channel(2, "station", 10), READY | {"logged_in_by": ["phone"]}, (), Look.AGENT_PHONE_IDLE),
+        (channel(2, "station", 10), READY | {"status": "not_ready"}, (), Look.AGENT_PAUSED),
+        (channel(2, "station", 11), READY | {"state": "ringing"}, (), Look.STATION_RINGING),
     ],
 )
 def test_classify(data: dict[str, Any], agent: Any, peers: tuple[int, ...], look: Look) -> None:
