@@ -1,7 +1,8 @@
 """Random agent commands, hang-ups and hook flashes never leave the ACD in a bad state.
 
 Hypothesis draws callers (who hang up at any moment), desk-phone users (lifting, dropping,
-flashing, keying feature codes and extensions) and agent commands through the engine
+flashing, keying feature codes and extensions, two of them headset agents whose phones
+stand by off hook) and agent commands through the engine
 (status, hold, transfers, conferences, also to an outside number, pickup, grab, supervisors),
 at random times. After
 every step: no agent is reserved or ringing without a call, no queued caller is lost (every
@@ -24,6 +25,7 @@ from boardcc.cdr import Disposition
 from boardcc.config import load_site
 from boardcc.drivers.sim import Callee, Flash, HangUp, LiftHandset, Pause, Press, SimBoard, Speak
 from boardcc.engine import Engine
+from boardcc.machines import StationState
 from tests.test_acd import ALL_RIGHTS, HASH, PASSWORD, Store, agent
 
 STATION = 3  # the first desk phone's channel (after three trunks); a plan names 0 to 2
@@ -34,8 +36,11 @@ SITE: dict[str, Any] = {
     ],
     "stations": [{"channel": STATION + i, "extension": f"800{i + 1}"} for i in range(3)],
     "agents": [
-        agent(f"100{i + 1}", f"800{i + 1}", permissions=[*ALL_RIGHTS, "transfer_outside"])
-        for i in range(3)
+        agent(f"100{i + 1}", f"800{i + 1}", permissions=[*ALL_RIGHTS, "transfer_outside"]) | more
+        for i, more in enumerate(
+            # 1002 and 1003 wear headsets (长摘机): off hook they stand by; 1002 auto-answers.
+            [{}, {"headset": True, "auto_answer": True}, {"headset": True}]
+        )
     ],
     "queues": [
         {
@@ -66,7 +71,18 @@ phone = st.tuples(
     st.integers(0, 2),
     st.lists(
         st.sampled_from(
-            ["lift", "drop", "flash", "dial_ext", "dial_out", "login", "ready", "star3", "wait"]
+            [
+                "lift",
+                "drop",
+                "flash",
+                "dial_ext",
+                "dial_out",
+                "login",
+                "ready",
+                "star3",
+                "wait",
+                "answer_key",
+            ]
         ),
         min_size=1,
         max_size=5,
@@ -93,6 +109,7 @@ COMMANDS = [
     "hang_up",
     "force_release",
     "logout",
+    "answer",
 ]
 command = st.tuples(st.just("command"), times, st.integers(0, 2), st.sampled_from(COMMANDS))
 actions = st.lists(st.one_of(incoming, phone, command), max_size=10)
@@ -111,6 +128,7 @@ def phone_steps(words: list[str]) -> list[Any]:
             "ready": [Press("*2#", on_ms=80, off_ms=80)],
             "star3": [Press("*3", on_ms=80, off_ms=80)],
             "wait": [Pause(1.5)],
+            "answer_key": [Press("#", on_ms=80, off_ms=80)],
         }[w]
     return out
 
@@ -142,6 +160,7 @@ def run_command(engine: Engine, job: str, name: str) -> None:
             "hang_up": lambda: control.hang_up(a),
             "force_release": lambda: control.force_release(a, other),
             "logout": lambda: acd.logout(a),
+            "answer": lambda: control.answer(a),
         }[name]()
 
 
@@ -152,6 +171,9 @@ def check(engine: Engine) -> None:
             assert a.call_id in engine.calls, f"agent {a.job} {a.state} without a call"
     for w in engine.acd.waiting.values():
         assert w.callback or w.call_id in engine.calls, "a queued caller was lost"
+    for ch, m in engine.machines.items():  # a call offered in standby has its call
+        if m.state is StationState.OFFERED:
+            assert ch in engine.call_of, f"station {ch} offered without a call"
 
 
 @pytest.mark.slow
