@@ -38,8 +38,8 @@ SITE: dict[str, Any] = {
     "agents": [
         agent(f"100{i + 1}", f"800{i + 1}", permissions=[*ALL_RIGHTS, "transfer_outside"]) | more
         for i, more in enumerate(
-            # 1002 and 1003 wear headsets (长摘机): off hook they stand by; 1002 auto-answers.
-            [{}, {"headset": True, "auto_answer": True}, {"headset": True}]
+            # 1002 and 1003 wear headsets (长摘机): off hook they stand by; 1003 auto-answers.
+            [{}, {"headset": True}, {"headset": True, "auto_answer": True}]
         )
     ],
     "queues": [
@@ -212,6 +212,7 @@ def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any
             engine.acd.login(job, PASSWORD, None, "api")
         for s in (STATION, STATION + 1):
             board.phone(s).auto_answer(2, [Speak(tone=1300, seconds=3.0)])
+        board.phone(STATION + 1).run([LiftHandset()])  # 1002's headset: standing by
         for item in plan:
             kind, at = item[0], item[1]
             if kind == "call":
