@@ -7,8 +7,8 @@ stand by off hook) and agent commands through the engine
 at random times. After
 every step: no agent is reserved or ringing without a call, no queued caller is lost (every
 waiting caller's call is open), and no channel's handling failed. Once everybody has hung
-up: every channel idle, no call open, nobody waiting, every agent idle, and every call's
-record closed.
+up: every channel idle, no call open, nobody waiting, every agent idle, and every call the
+engine announced ended with its record closed (in the store as in the events).
 """
 
 from __future__ import annotations
@@ -205,6 +205,14 @@ def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any
     store = Store()
     with board:
         engine = Engine(load_site(SITE), board, store=store)
+        seen: dict[str, list[str]] = {}  # every call the engine announced, and its events
+        engine.subscribe(
+            lambda e: (
+                seen.setdefault(e["call_id"], []).append(e["event"])
+                if e["type"] == "call"
+                else None
+            )
+        )
         board.directory[OUTSIDE] = Callee(
             "answer", rings=1, script=(Speak(tone=1900, seconds=4.0), HangUp())
         )
@@ -250,3 +258,9 @@ def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any
         assert not engine.acd.waiting
         assert all(a.state is AgentState.IDLE for a in engine.acd.agents.values())
         assert all(c.disposition is not Disposition.OPEN for c in store.last.values())
+        # Every call the engine saw (not only those stored) ended, with its record closed.
+        assert set(store.last) <= set(seen)
+        for call_id, kinds in seen.items():
+            assert kinds[0] == "start" and kinds[-1] == "end", (call_id, kinds)
+            cdr = store.last[call_id]
+            assert cdr.disposition is not Disposition.OPEN and cdr.ended is not None, cdr
