@@ -232,6 +232,7 @@ class Engine:
         # Feature codes dialled on a desk phone: handler(channel, number, at) -> taken
         self.feature_handlers: list[Callable[[int, str, int], bool]] = []
         self.ivr = IvrHost.for_engine(self)
+        self.stopping = False  # set by `shutdown`
         self.acd = Acd(self)  # queues and agents (boardcc.acd; docs/acd.md)
         self.forwarding = Forwarding(self)  # per station (boardcc.forwarding; docs/site.md)
 
@@ -272,8 +273,11 @@ class Engine:
     def shutdown(self) -> None:
         """End every open call (the engine is stopping) and put the lines on hook.
 
-        Their CDRs close with the disposition ``engine_stopped``.
+        Their CDRs close with the disposition ``engine_stopped``. From here on the ACD
+        offers no call (an agent freed by one call's end would otherwise be rung for the
+        next caller, whose call ends a moment later).
         """
+        self.stopping = True
         for call in list(self.calls.values()):
             self._end(call, Disposition.ENGINE_STOPPED, HungUpBy.ENGINE, self.now)
         for ch, machine in self.machines.items():

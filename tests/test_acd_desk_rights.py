@@ -77,3 +77,24 @@ def test_an_agent_without_answer_internal_is_not_rung_by_an_internal_call() -> N
         dial(b, 3, "8002")  # nobody logged in there now: it rings
         engine.run_for(4.0)
         assert engine.machines[4].state.name == "RINGING"
+
+
+def test_stopping_the_engine_offers_no_more_calls() -> None:
+    # The agent's phone rings for one caller, a second waits: when the engine stops, ending
+    # the first call frees the agent, who must not be rung for the caller whose call ends
+    # next.
+    from boardcc.drivers.sim import Speak
+
+    b, engine, store, events = make()
+    with b:
+        login_all(engine, "1001")
+        for trunk in (0, 1):
+            b.incoming_call(trunk, at=0.5 + trunk, script=[Speak(tone=700.0, seconds=60.0)])
+        engine.run_for(8.0)
+        assert engine.acd.agents["1001"].state.value == "ringing"
+        assert len(engine.acd.waiting) == 2
+        before = len(events)
+        engine.shutdown()
+        assert not [e for e in events[before:] if e.get("event") == "offer"]
+        assert engine.machines[3].state.name == "IDLE"
+        assert [c.disposition.value for c in store.last.values()] == ["engine_stopped"] * 2

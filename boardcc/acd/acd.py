@@ -596,7 +596,7 @@ class Acd:
     def dispatch(self, at: int) -> None:
         """Offer waiting calls to free agents: every call in one order across all queues
         (highest priority, then longest waiting), each to its strategy's first choice."""
-        if not self.waiting:
+        if not self.waiting or self.engine.stopping:
             return
         free = {
             a.job: a
