@@ -387,3 +387,36 @@ def test_keys_pressed_on_the_desk_phone_in_a_call_reach_the_caller() -> None:
         start = b.now / 8000
         engine.run_for(8.0)
         assert keys(b.heard(0, start, b.now / 8000)) == "2580"
+
+
+def test_hold_time_counts_when_the_call_ends_on_hold() -> None:
+    """The caller hangs up on hold, or the agent hangs up with the caller held: the time
+    on hold counts all the same (agent and queue figures)."""
+    b, engine, _, _ = make(site(wrap_up_s=0.0))
+    with b:
+        b.phone(3).auto_answer(1, [Speak(tone=AGENT, seconds=2.0), Pause(8.0), HangUp()])
+        login_all(engine, "1001")
+        b.incoming_call(0, at=0.5, caller_id="13800000001", script=[Pause(8.0), HangUp()])
+        while engine.acd.agents["1001"].state.value != "in_call":
+            engine.run_for(0.02)
+        engine.run_for(1.0)
+        cmd(engine, "1001", "hold")
+        held_at = b.now
+        while engine.calls:  # the caller hangs up on hold
+            engine.run_for(0.02)
+        assert engine.acd.agents["1001"].state.value == "idle"
+        first = engine.acd.agents["1001"].hold_s
+        assert first == pytest.approx((b.now - held_at) / 8000, abs=0.03) and first > 3.0
+        # Now the agent hangs up with the caller held.
+        b.phone(3).auto_answer(1, [Pause(3.0), HangUp()])
+        t = b.now / 8000
+        b.incoming_call(0, at=t + 0.5, caller_id="13800000002", script=[Pause(30.0)])
+        while engine.acd.agents["1001"].state.value != "in_call":
+            engine.run_for(0.02)
+        engine.run_for(1.0)
+        cmd(engine, "1001", "hold")
+        engine.run_for(5.0)
+        assert not engine.calls
+        assert engine.acd.agents["1001"].hold_s == pytest.approx(first + 2.0, abs=0.05)
+    stats = engine.acd.queue_json(engine.acd.queues["service"])
+    assert stats["hold_s"] == pytest.approx((first + 2.0) / 2, abs=0.03)

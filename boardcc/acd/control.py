@@ -926,11 +926,13 @@ class CallControl:
                 agent.job,
                 extra=self.engine._extra(agent.channel or -1, "transfer"),
             )
+            self._count_hold(s, at)
             self.sessions.pop(agent.job, None)
             return False
         if s.target is not None:
             self._complete(s, at)
             return True
+        self._count_hold(s, at)  # hung up with the caller held: the hold counts
         self.sessions.pop(agent.job, None)
         return False
 
@@ -974,6 +976,7 @@ class CallControl:
     def ended(self, call: Call, at: int) -> None:
         for job, s in list(self.sessions.items()):
             if s.call is call:
+                self._count_hold(s, at)  # a call that ends on hold: its hold time counts
                 self.sessions.pop(job)
         for m in list(self.monitors.values()):
             if m.call is call:
