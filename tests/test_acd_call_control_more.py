@@ -420,3 +420,29 @@ def test_hold_time_counts_when_the_call_ends_on_hold() -> None:
         assert engine.acd.agents["1001"].hold_s == pytest.approx(first + 2.0, abs=0.05)
     stats = engine.acd.queue_json(engine.acd.queues["service"])
     assert stats["hold_s"] == pytest.approx((first + 2.0) / 2, abs=0.03)
+
+
+def test_whisper_and_barge_carry_on_after_hold_and_retrieve() -> None:
+    for mode in ("whisper", "barge"):
+        with supervised() as (b, engine, _):
+            cmd(engine, "1003", mode, agent="1001")
+            engine.run_for(3.0)
+            cmd(engine, "1001", "hold")
+            engine.run_for(2.0)
+            assert music(b, 0) > 0.5
+            cmd(engine, "1001", "retrieve")
+            engine.run_for(3.0)
+            assert hears(b, 3, SUPER) and hears(b, 3, CALLER_HZ), mode
+            assert hears(b, 0, AGENT) and hears(b, 0, SUPER) is (mode == "barge"), mode
+            assert hears(b, 5, AGENT) and hears(b, 5, CALLER_HZ), mode
+
+
+def test_a_barging_supervisor_is_heard_again_after_digits_sent() -> None:
+    with supervised() as (b, engine, _):
+        cmd(engine, "1003", "barge", agent="1001")
+        engine.run_for(3.0)
+        start = b.now / 8000
+        cmd(engine, "1001", "send_digits", digits="58")
+        engine.run_for(3.0)
+        assert keys(b.heard(0, start, b.now / 8000)) == "58"
+        assert hears(b, 0, SUPER) and hears(b, 0, AGENT)

@@ -194,6 +194,7 @@ class CallControl:
         self.sessions.pop(agent.job, None)
         self._count_hold(s, at)
         self._talk(agent.channel, s.party)
+        self._monitors_back(s.call)
         if agent.state is AgentState.ON_HOLD:
             self.acd._set_state(agent, "retrieve", at)
         else:
@@ -630,6 +631,17 @@ class CallControl:
             mixer.hear_all(agent_ch, (party, sup))
             mixer.hear_all(party, (agent_ch, sup))
 
+    def _monitors_back(self, call: Call) -> None:
+        """The agent's bridge to the caller was made again (after hold, a consultation or
+        digits sent): every supervisor on `call` whispers or barges as before."""
+        for m in self.monitors.values():
+            agent_ch = m.agent.channel
+            if m.call is not call or not m.answered or agent_ch is None:
+                continue
+            party = self._party(call, agent_ch)
+            if party is not None and m.agent.job not in self.sessions:
+                self._mix_monitor(m, agent_ch, party)
+
     def _monitor_gone(self, m: Monitor, at: int) -> None:
         e = self.engine
         self.monitors.pop(m.channel, None)
@@ -689,6 +701,7 @@ class CallControl:
         for leg in call.legs:
             if leg != party and leg not in self.monitors:
                 e.mixer.hear(party, leg)
+                self._monitors_back(call)
                 return
 
     def hang_up(self, agent: Agent) -> None:
