@@ -422,14 +422,16 @@ def test_hold_time_counts_when_the_call_ends_on_hold() -> None:
     assert stats["hold_s"] == pytest.approx((first + 2.0) / 2, abs=0.03)
 
 
-def test_whisper_and_barge_carry_on_after_hold_and_retrieve() -> None:
+def test_whisper_and_barge_carry_on_through_hold_and_after_retrieve() -> None:
     for mode in ("whisper", "barge"):
         with supervised() as (b, engine, _):
             cmd(engine, "1003", mode, agent="1001")
             engine.run_for(3.0)
             cmd(engine, "1001", "hold")
             engine.run_for(2.0)
-            assert music(b, 0) > 0.5
+            assert music(b, 0) > 0.5 and not hears(b, 0, SUPER)
+            # On hold the agent hears the supervisor only (coaching while the caller waits).
+            assert hears(b, 3, SUPER) and not hears(b, 3, CALLER_HZ), mode
             cmd(engine, "1001", "retrieve")
             engine.run_for(3.0)
             assert hears(b, 3, SUPER) and hears(b, 3, CALLER_HZ), mode

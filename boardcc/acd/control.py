@@ -178,6 +178,9 @@ class CallControl:
         self.sessions[agent.job] = Session(agent, call, party, "hold", held_from=self.engine.now)
         self._hold_music(party, call)
         self.engine.mixer.quiet(agent.channel)
+        for m in self.monitors.values():  # a whispering or barging supervisor goes on
+            if m.call is call and m.answered and m.mode != "listen":
+                self.engine.mixer.hear(agent.channel, m.channel)
         self.acd._set_state(agent, "hold", self.engine.now)
 
     def retrieve(self, agent: Agent) -> None:
