@@ -200,6 +200,30 @@ def check(engine: Engine) -> None:
 # Found by hypothesis: a not-ready code with other keys after it (*3*11003#...) failed the
 # channel instead of being refused.
 @example([("phone", 0.0, 0, ["lift", "star3", "login"])])
+# Found by hypothesis: a callback request offered to a phone in standby is dialled at once,
+# and with no free trunk its call was over before the offer had finished.
+@example(
+    [
+        ("call", 0.0, 1, 1.7, "2"),
+        ("call", 2.4, 0, 4.0, "2"),
+        ("call", 3.3, 0, 2.5, "n"),
+        ("phone", 3.6, 1, ["flash"]),
+        ("call", 5.3, 0, 2.5, "n"),
+        ("call", 6.3, 0, 1.3, "n"),
+        ("call", 9.7, 0, 3.5, "n"),
+    ]
+)
+# Headset: a call offered to 1002 standing by, answered from the API, then one answered
+# with the key, a flash and a target refused.
+@example(
+    [
+        ("command", 0.0, 0, "not_ready"),
+        ("call", 0.0, 0, 5.0, "n"),
+        ("command", 3.5, 1, "answer"),
+        ("call", 9.0, 1, 3.0, "n"),
+        ("phone", 12.0, 1, ["answer_key", "flash", "dial_ext"]),
+    ]
+)
 def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any, ...]]) -> None:
     board = SimBoard(trunks=3, stations=3, seed=7)
     store = Store()
@@ -220,7 +244,7 @@ def test_random_agents_and_callers_never_leave_anyone_stuck(plan: list[tuple[Any
             engine.acd.login(job, PASSWORD, None, "api")
         for s in (STATION, STATION + 1):
             board.phone(s).auto_answer(2, [Speak(tone=1300, seconds=3.0)])
-        board.phone(STATION + 1).run([LiftHandset()])  # 1002's headset: standing by
+        board.phone(STATION + 1).off_hook()  # 1002's headset: standing by
         for item in plan:
             kind, at = item[0], item[1]
             if kind == "call":

@@ -703,7 +703,11 @@ class Acd:
         w.tried.append(agent.job)
         self._queue_event(w, "offer", at, agent=agent.job, callback=True)
         call_id = self.engine.dial(agent.channel if agent.channel is not None else -1, w.caller)
-        call = self.engine.calls[call_id]
+        call = self.engine.calls.get(call_id)
+        if call is None:  # dialled at once from standby, and over already (no free trunk)
+            if agent.state in (AgentState.IN_CALL, AgentState.ON_HOLD):
+                self._agent_free(agent, at, wrap_s=0.0)
+            return
         call.cdr.route = f"callback {w.queue}"
         call.cdr.extra.update(queue=w.queue, callback_for=w.call_id)
         self.engine._put(call)
