@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from boardcc.acd import commands
@@ -311,3 +312,42 @@ def test_a_soft_dial_from_the_api_in_standby_dials_at_once() -> None:
         engine.run_for(6.0)
         t = now(engine)
         assert hears(b, 3, t - 2.0, t, THIRD_HZ) and hears(b, 4, t - 2.0, t, AGENT_HZ)
+
+
+def test_the_job_number_is_announced_after_the_zip_tone_answer(tmp_path: Any) -> None:
+    from boardcc.dsp import write_audio
+
+    prompts = {}
+    for k, name in enumerate(["agent_intro", *(f"digit_{d}" for d in range(10))]):
+        tone = np.sin(2 * np.pi * (400 + 50 * k) * np.arange(4000) / 8000) * 8000
+        write_audio(tmp_path / f"{name}.wav", tone.astype(np.int16))
+        prompts[name] = str(tmp_path / f"{name}.wav")
+    config = headset_site(auto_answer=True, announce_agent=True) | {"prompts": prompts}
+    b, engine, _, events = make(config)
+    with b:
+        b.phone(3).run([*LOGIN, Pause(2.0), Speak(tone=AGENT_HZ, seconds=60.0)])
+        b.incoming_call(0, at=6.0, caller_id="13900000000", script=[Pause(60.0)])
+        engine.run_for(18.0)
+        (answer,) = queue_events(events, "answer")
+        t = answer["t"]  # agent_intro (400 Hz), then 1, 0, 0, 1, then the agent
+        for start, hz in ((t, 400), (t + 0.5, 500), (t + 1.0, 450), (t + 1.5, 450)):
+            assert level_at(b.heard(0, start + 0.05, start + 0.45), hz) > 0.5, (start, hz)
+        assert level_at(b.heard(0, t + 3.0, t + 6.0), AGENT_HZ) > 0.5
+
+
+def test_the_api_hang_up_hands_the_caller_to_the_survey_and_the_phone_stands_by() -> None:
+    b, engine, store, _ = make(headset_site(auto_answer=True, survey="survey", wrap_up_s=2.0))
+    with b:
+        b.phone(3).run([*LOGIN, Pause(2.0), Speak(tone=AGENT_HZ, seconds=60.0)])
+        script = [Speak(tone=CALLER_HZ, seconds=14.0), Press("5"), Pause(15.0)]
+        b.incoming_call(0, at=6.0, caller_id="13800000001", script=script)
+        engine.run_for(11.0)
+        assert state(engine, "1001") == ("ready", "in_call")
+        commands.run(engine.acd, "1001", "hang_up", {})
+        (call,) = engine.calls.values()
+        assert call.ivr is not None and 3 not in engine.call_of
+        assert engine.machines[3].state is StationState.STANDBY
+        engine.run_for(30.0)
+        assert not engine.calls and engine.machines[3].state is StationState.STANDBY
+    (cdr,) = store.last.values()
+    assert cdr.extra["var.score"] == "5" and cdr.extra["survey_flow"] == "survey"
