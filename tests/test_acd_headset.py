@@ -16,8 +16,10 @@ import pytest
 from boardcc.acd import commands
 from boardcc.acd.agent import AgentError
 from boardcc.cdr import Disposition
+from boardcc.config import load_site
 from boardcc.drivers.sim import Flash, HangUp, LiftHandset, Pause, Press, Speak
 from boardcc.machines import StationState
+from boardcc.yamlfile import ConfigFileError
 from tests.test_acd import AGENT_HZ, CALLER_HZ, THIRD_HZ, level_at, make, site, state
 
 ZIP_HZ, BUSY_HZ, BEEP_HZ = 440.0, 450.0, 1000.0
@@ -351,3 +353,16 @@ def test_the_api_hang_up_hands_the_caller_to_the_survey_and_the_phone_stands_by(
         assert not engine.calls and engine.machines[3].state is StationState.STANDBY
     (cdr,) = store.last.values()
     assert cdr.extra["var.score"] == "5" and cdr.extra["survey_flow"] == "survey"
+
+
+def test_the_headset_settings_are_checked_at_load() -> None:
+    bad = headset_site() | {"acd": {"answer_key": "##"}}
+    with pytest.raises(ConfigFileError, match=r"acd\.answer_key: .*a key is one of 0-9 \* #"):
+        load_site(bad)
+    bad = headset_site()
+    bad["agents"][0]["headset"] = "sometimes"
+    with pytest.raises(ConfigFileError, match=r"agents\.0\.headset"):
+        load_site(bad)
+    config = load_site(headset_site(auto=False, auto_answer=True) | {"acd": {"answer_key": "*"}})
+    assert config.agents[0].headset and config.agents[0].auto_answer is False
+    assert config.queues[0].auto_answer and config.acd.answer_key == "*"

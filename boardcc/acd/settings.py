@@ -138,6 +138,12 @@ class Member(_Strict):
     _q = field_validator("agent", mode="before")(_quoted)
 
 
+def _key(v: str | None) -> str | None:
+    if v is not None and not re.fullmatch(r"[0-9*#]", v):
+        raise ValueError(f"a key is one of 0-9 * #, got {v!r}")
+    return v
+
+
 def _member(v: Any) -> Any:
     return {"agent": v} if isinstance(v, str) else v
 
@@ -179,12 +185,7 @@ class QueueConfig(_Strict):
         lambda v: [_member(x) for x in v] if isinstance(v, list) else v
     )
 
-    @field_validator("leave_key", "callback_key")
-    @classmethod
-    def _key(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[0-9*#]", v):
-            raise ValueError(f"a key is one of 0-9 * #, got {v!r}")
-        return v
+    _k = field_validator("leave_key", "callback_key")(_key)
 
     @model_validator(mode="after")
     def _keys_differ(self) -> QueueConfig:
@@ -230,12 +231,7 @@ class AcdSettings(_Strict):
     # The day's figures start at this local time of day ("HH:MM"); null: from the engine's start
     figures_from: str | None = "00:00"
 
-    @field_validator("answer_key")
-    @classmethod
-    def _answer_key(cls, v: str) -> str:
-        if not re.fullmatch(r"[0-9*#]", v):
-            raise ValueError(f"a key is one of 0-9 * #, got {v!r}")
-        return v
+    _k = field_validator("answer_key")(_key)
 
     @field_validator("figures_from")
     @classmethod
