@@ -366,3 +366,34 @@ def test_the_headset_settings_are_checked_at_load() -> None:
     config = load_site(headset_site(auto=False, auto_answer=True) | {"acd": {"answer_key": "*"}})
     assert config.agents[0].headset and config.agents[0].auto_answer is False
     assert config.queues[0].auto_answer and config.acd.answer_key == "*"
+
+
+def test_hanging_up_while_offered_declines_and_the_next_offer_rings_the_phone() -> None:
+    b, engine, _, events = make(headset_site(ring_s=8.0))
+    with b:
+        b.phone(3).run([*LOGIN, Pause(5.0), HangUp()])  # offered at about 8 s, hung up at 9
+        caller(b, at=6.0)
+        engine.run_for(10.0)
+        assert engine.machines[3].state is StationState.IDLE
+        assert engine.acd.agents["1001"].missed == 1 and len(engine.acd.waiting) == 1
+        engine.run_for(3.0)  # the caller is offered again after retry_s: the phone rings
+        assert b.phone(3).ringing and state(engine, "1001") == ("ready", "ringing")
+    assert [e["event"] for e in events if e["type"] == "queue"][:4] == [
+        "join",
+        "offer",
+        "missed",
+        "offer",
+    ]
+
+
+def test_logged_out_from_the_api_in_standby_the_phone_gets_dial_tone() -> None:
+    b, engine, _, _ = make(headset_site())
+    with b:
+        b.phone(3).run([*LOGIN, Pause(60.0)])
+        engine.run_for(6.0)
+        assert engine.machines[3].state is StationState.STANDBY
+        commands.run(engine.acd, "1001", "logout", {})
+        engine.run_for(2.0)
+        assert state(engine, "1001") == ("logged_out", "idle")
+        assert engine.machines[3].state is StationState.CALLING
+        assert hears(b, 3, now(engine) - 1.5, now(engine), BUSY_HZ)  # dial tone, 450 Hz
