@@ -300,6 +300,9 @@ def serve(
         if j != job:
             ready(engine, j, False)
     ready(engine, job)
+    ch = engine.acd.agents[job].channel
+    assert ch is not None
+    b.phone(ch).auto_answer(1, [Pause(talk_s), HangUp()])
     before = engine.acd.agents[job].answered
     b.incoming_call(0, at=now_s(engine) + 0.5, caller_id=caller, script=[Pause(60.0)])
     engine.run_for(talk_s + 6.0)
@@ -361,29 +364,25 @@ def test_region_offers_the_agent_of_the_callers_region_first(tmp_path: Path) -> 
         assert first_offer(b, engine, events, "13800101234") == "1001"
 
 
-def test_fewest_calls_picks_by_the_calls_answered_not_by_idle_time() -> None:
-    b, engine, _, events = make(site(strategy="fewest_calls", wrap_up_s=0.0))
+@pytest.mark.parametrize(
+    ("strategy", "history", "expected"),
+    [
+        # 1001 has been idle the shortest, but took one call to 1002's two.
+        ("fewest_calls", [("1002", 1.0), ("1002", 1.0), ("1001", 6.0)], "1001"),
+        # 1002 took more calls and has been idle the shortest, but talked less.
+        ("least_talk_time", [("1001", 8.0), ("1002", 1.0), ("1002", 1.0)], "1002"),
+    ],
+)
+def test_fewest_calls_and_least_talk_time_pick_by_the_real_counts(
+    strategy: str, history: list[tuple[str, float]], expected: str
+) -> None:
+    b, engine, _, events = make(site(strategy=strategy, wrap_up_s=0.0))
     with b:
         login_all(engine, "1001", "1002")
-        b.phone(3).auto_answer(1, [Pause(6.0), HangUp()])
-        b.phone(4).auto_answer(1, [Pause(1.0), HangUp()])
-        serve(b, engine, "1002", 1.0)
-        serve(b, engine, "1002", 1.0)
-        serve(b, engine, "1001", 6.0)  # 1001 idle the shortest, but with one call
-        assert first_offer(b, engine, events, "13700000000") == "1001"
-
-
-def test_least_talk_time_picks_by_the_talk_time_not_by_calls_or_idle_time() -> None:
-    b, engine, _, events = make(site(strategy="least_talk_time", wrap_up_s=0.0))
-    with b:
-        login_all(engine, "1001", "1002")
-        b.phone(3).auto_answer(1, [Pause(8.0), HangUp()])
-        b.phone(4).auto_answer(1, [Pause(1.0), HangUp()])
-        serve(b, engine, "1001", 8.0)
-        serve(b, engine, "1002", 1.0)
-        serve(b, engine, "1002", 1.0)  # 1002: more calls, idle the shortest, less talk
-        assert engine.acd.agents["1002"].talk_s < engine.acd.agents["1001"].talk_s
-        assert first_offer(b, engine, events, "13700000000") == "1002"
+        for job, talk_s in history:
+            serve(b, engine, job, talk_s)
+        phones_answer(b)
+        assert first_offer(b, engine, events, "13700000000") == expected
 
 
 # -- order across two queues routed by inbound rules ------------------------------------------
