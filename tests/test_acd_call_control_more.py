@@ -448,3 +448,20 @@ def test_a_barging_supervisor_is_heard_again_after_digits_sent() -> None:
         engine.run_for(3.0)
         assert keys(b.heard(0, start, b.now / 8000)) == "58"
         assert hears(b, 0, SUPER) and hears(b, 0, AGENT)
+
+
+def test_a_supervisor_is_let_go_when_the_agent_transfers_the_call_away() -> None:
+    with supervised() as (b, engine, _):
+        b.phone(4).auto_answer(1, [Speak(tone=THIRD, seconds=60.0)])
+        cmd(engine, "1003", "listen", agent="1001")
+        engine.run_for(3.0)
+        cmd(engine, "1001", "transfer", target="8002", mode="consult")
+        engine.run_for(5.0)
+        assert hears(b, 5, AGENT)  # still listening to the agent while consulting
+        cmd(engine, "1001", "transfer_complete")
+        engine.run_for(3.0)
+        assert not engine.acd.control.monitors and 5 not in engine.call_of
+        assert engine.machines[5].state is not StationState.CONNECTED
+        assert engine.acd.agents["1003"].state.value == "idle"
+        assert not hears(b, 5, CALLER_HZ, 1.0) and not hears(b, 5, THIRD, 1.0)
+        assert hears(b, 0, THIRD) and hears(b, 4, CALLER_HZ)  # the call goes on without them
