@@ -465,3 +465,16 @@ def test_a_supervisor_is_let_go_when_the_agent_transfers_the_call_away() -> None
         assert engine.acd.agents["1003"].state.value == "idle"
         assert not hears(b, 5, CALLER_HZ, 1.0) and not hears(b, 5, THIRD, 1.0)
         assert hears(b, 0, THIRD) and hears(b, 4, CALLER_HZ)  # the call goes on without them
+
+
+def test_a_supervisor_is_let_go_when_the_caller_goes_on_to_the_survey() -> None:
+    with supervised(site(survey="survey")) as (b, engine, _):
+        cmd(engine, "1003", "listen", agent="1001")
+        engine.run_for(3.0)
+        assert hears(b, 5, CALLER_HZ)
+        cmd(engine, "1001", "hang_up")  # 评分: the caller stays, in the survey flow
+        engine.run_for(2.0)
+        (call,) = engine.calls.values()
+        assert call.ivr is not None and 5 not in call.legs and not engine.acd.control.monitors
+        assert engine.acd.agents["1003"].state.value == "idle"
+        assert not hears(b, 5, CALLER_HZ, 1.0)

@@ -859,6 +859,7 @@ class Acd:
         call.answered_by = None
         call.cdr.extra["survey_flow"] = flow
         self.agent_left_call(agent, at)
+        self.control.supervisors_leave(agent, call, at)
         e.feed(trunk, ev.StopPlay(at))
         log.info(
             "评分 agent %s hung up: caller to survey %s",

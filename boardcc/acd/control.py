@@ -317,7 +317,7 @@ class CallControl:
             e.mixer.tone(s.party, "ringback", at)
             self._blind[s.target] = s.party
         self.acd.agent_left_call(agent, at)
-        self._supervisors_leave(agent, call, at)
+        self.supervisors_leave(agent, call, at)
         if e.machines[ch].state is StationState.CONNECTED:
             e.feed(ch, ev.Release(at))
         how = "blind" if not s.answered else "conference" if s.mode == "three_way" else "consult"
@@ -407,7 +407,7 @@ class CallControl:
         del e.call_of[ch]
         call.answered_by = None
         self.acd.agent_left_call(agent, at)
-        self._supervisors_leave(agent, call, at)
+        self.supervisors_leave(agent, call, at)
         e.feed(ch, ev.Release(at))
         self._transferred(call, agent, f"queue:{name}", "blind", at)
         self.acd.join(call, q, at)
@@ -647,7 +647,7 @@ class CallControl:
             if party is not None and m.agent.job not in self.sessions:
                 self._mix_monitor(m, agent_ch, party)
 
-    def _supervisors_leave(self, agent: Agent, call: Call, at: int) -> None:
+    def supervisors_leave(self, agent: Agent, call: Call, at: int) -> None:
         """The agent left a call that goes on (a transfer): whoever listened to, whispered
         to or barged in on that agent is let go too, as the spied-on channel is gone."""
         for ch, m in list(self.monitors.items()):
