@@ -229,16 +229,13 @@ def test_position_and_estimated_wait_follow_the_moving_average(tmp_path: Path) -
         sign_in_not_ready(engine, "1001")
         b.phone(3).auto_answer(1, [Pause(1.0), HangUp()])
         # Two callers answered after long waits make the moving average.
-        b.incoming_call(0, at=0.5, caller_id="13800000001", script=[Pause(200.0)])
-        engine.run_for(70.0)
-        ready(engine, "1001")
-        engine.run_for(4.0)
-        ready(engine, "1001", False)
-        b.incoming_call(0, at=now_s(engine) + 1, caller_id="13800000002", script=[Pause(200.0)])
-        engine.run_for(100.0)
-        ready(engine, "1001")
-        engine.run_for(4.0)
-        ready(engine, "1001", False)
+        for k, wait_s in enumerate((70.0, 100.0)):
+            caller = f"1380000000{k + 1}"
+            b.incoming_call(0, at=now_s(engine) + 0.5, caller_id=caller, script=[Pause(200.0)])
+            engine.run_for(wait_s)
+            ready(engine, "1001")
+            engine.run_for(4.0)
+            ready(engine, "1001", False)
         waits = [e["waited_s"] for e in events_of(events, "answer")]
         assert len(waits) == 2 and waits[0] > 60 and waits[1] > 90
         avg = 0.8 * waits[0] + 0.2 * waits[1]
