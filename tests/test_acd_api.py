@@ -60,6 +60,14 @@ async def refused(api: ApiClient, command: str, **args: Any) -> str:
     return str(info.value)
 
 
+async def talking(api: ApiClient, board: SimBoard, engine: Engine) -> None:
+    """Log in as 1001, ring in a caller (700 Hz) and wait until 1001 talks with him."""
+    await api.command("login", job="1001", password="4321")
+    board.incoming_call(0, at=0.5, caller_id="13800000000", script=[Speak(tone=700, seconds=60.0)])
+    while engine.acd.agents["1001"].state.value != "in_call":
+        await api.event()
+
+
 def test_login_status_and_the_agent_events(engine: Engine, server: ApiServer) -> None:
     async def main() -> list[dict[str, Any]]:
         async with ApiClient(server.url) as api:
@@ -155,12 +163,7 @@ def test_an_agent_holds_and_blind_transfers_a_queued_caller(
 
     async def main() -> None:
         async with ApiClient(server.url) as api:
-            await api.command("login", job="1001", password="4321")
-            board.incoming_call(
-                0, at=0.5, caller_id="13800000000", script=[Speak(tone=700, seconds=60.0)]
-            )
-            while engine.acd.agents["1001"].state.value != "in_call":
-                await api.event()
+            await talking(api, board, engine)
             await api.command("hold")
             assert engine.acd.agents["1001"].state.value == "on_hold"
             assert "already on hold" in await refused(api, "hold")
@@ -195,12 +198,7 @@ def test_an_agent_consults_an_outside_number_from_the_api(
 
     async def main() -> None:
         async with ApiClient(server.url) as api:
-            await api.command("login", job="1001", password="4321")
-            board.incoming_call(
-                0, at=0.5, caller_id="13800000000", script=[Speak(tone=700, seconds=60.0)]
-            )
-            while engine.acd.agents["1001"].state.value != "in_call":
-                await api.event()
+            await talking(api, board, engine)
             assert "无权限: 呼叫转外线" in await refused(
                 api, "transfer", target="988123456", mode="blind"
             )
