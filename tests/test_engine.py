@@ -367,15 +367,16 @@ def test_far_end_hang_up_by_polarity_reversal_when_configured() -> None:
     assert cdr.hung_up_by is HungUpBy.CALLER
 
 
+def broken(event: object) -> list[object]:
+    """A machine step with a bug in it."""
+    raise RuntimeError("simulated bug")
+
+
 def test_an_error_in_one_channel_resets_it_and_the_others_carry_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     b, engine, store = make()
     with b:
-
-        def broken(event: object) -> list[object]:
-            raise RuntimeError("simulated bug")
-
         monkeypatch.setattr(engine.machines[1], "count_ring", broken)
         b.phone(3).auto_answer(1, [Pause(2.0), HangUp()])
         b.incoming_call(1, at=0.0)
@@ -392,10 +393,6 @@ def test_an_error_in_a_channel_mid_call_ends_its_call_and_frees_the_other_leg(
 ) -> None:
     b, engine, store = make()
     with b:
-
-        def broken(event: object) -> list[object]:
-            raise RuntimeError("simulated bug")
-
         monkeypatch.setattr(engine.machines[0], "report_digit", broken)
         b.phone(3).auto_answer(1, [Speak(tone=1300, seconds=60.0)])
         b.incoming_call(0, at=0.0, script=[Pause(4.0), Press("5"), Pause(30.0)])
