@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from boardcc import routing
 from boardcc.acd import figures
 from boardcc.acd.agent import NO_ANSWER, Agent, AgentError, AgentState, AgentStatus
-from boardcc.acd.outside import dial_permission
+from boardcc.acd.outside import dial_right
 from boardcc.acd.passwords import check_password, hash_password
 from boardcc.acd.queues import Queue, Waiting
 from boardcc.acd.saved import SavedAgents
@@ -1028,15 +1027,9 @@ class Acd:
         if not, the phone gets busy tone and the refusal is logged. Numbers that are not
         calls (feature codes of others, a number no rule routes) are left to the engine."""
         e = self.engine
-        if not number.isdigit():
+        need = dial_right(e, ch, number, prefixed=True)
+        if need is None:
             return True
-        if number in e.station_at:
-            need = "dial_internal"
-        else:
-            rule = routing.outbound_rule(e.config, e.station_group.get(ch, "default"))
-            if rule is None or not number.startswith(rule.prefix):
-                return True
-            need = dial_permission(number[len(rule.prefix) :])
         try:
             agent.need(need)
         except AgentError as exc:

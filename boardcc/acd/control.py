@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from boardcc.acd.agent import Agent, AgentError, AgentState
-from boardcc.acd.outside import Outside, dial_permission
+from boardcc.acd.outside import Outside, dial_right
 from boardcc.cdr import Direction, Disposition, HungUpBy
 from boardcc.machines import FREE, StationState, TrunkState
 from boardcc.machines import events as ev
@@ -770,12 +770,13 @@ class CallControl:
         e = self.engine
         ch = agent.channel
         assert ch is not None
+        need = dial_right(e, ch, number, prefixed=False)
+        assert need is not None  # digits: an extension or an outside number
+        agent.need(need)
         if number in e.station_at:
-            agent.need("dial_internal")
             self._internal[ch] = _Pending(number)
             self._select(ch)
             return ""
-        agent.need(dial_permission(number))
         return e.dial(ch, number)
 
     # -- hooks ------------------------------------------------------------------------------------

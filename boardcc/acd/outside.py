@@ -40,7 +40,7 @@ from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
     from boardcc.acd.control import CallControl, Session
-    from boardcc.engine import Call
+    from boardcc.engine import Call, Engine
 
 log = logging.getLogger("boardcc.acd")
 
@@ -56,6 +56,23 @@ def dial_permission(number: str) -> str:
     if number.startswith("0"):
         return "dial_national"
     return "dial_local"
+
+
+def dial_right(engine: Engine, ch: int, number: str, *, prefixed: bool) -> str | None:
+    """The SPEC A4 permission an agent at station `ch` needs to call `number`: an
+    extension, or an outside number (`prefixed`: as the phone dials it, with the outside-line
+    prefix of the station's outbound rule); None when `number` is neither (no call to
+    allow: the caller refuses it in its own words)."""
+    if number in engine.station_at:
+        return "dial_internal"
+    if not number.isdigit():
+        return None
+    if not prefixed:
+        return dial_permission(number)
+    rule = routing.outbound_rule(engine.config, engine.station_group.get(ch, "default"))
+    if rule is None or not number.startswith(rule.prefix):
+        return None
+    return dial_permission(number[len(rule.prefix) :])
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +117,14 @@ class Outside:
             return None
         ch = agent.channel
         assert ch is not None
-        rule = routing.outbound_rule(e.config, e.station_group.get(ch, "default"))
-        if rule is None or not target.isdigit() or not target.startswith(rule.prefix):
+        need = dial_right(e, ch, target, prefixed=True)
+        if need is None:
+            rule = routing.outbound_rule(e.config, e.station_group.get(ch, "default"))
             hint = f"; outside numbers start with {rule.prefix}" if rule and rule.prefix else ""
             raise AgentError(
                 f"{target!r} is not an extension or agent here{hint} / 转移目标无效: {target}"
             )
-        agent.need(dial_permission(target[len(rule.prefix) :]))
+        agent.need(need)
         if leave:
             agent.need("transfer_outside")
         if call.outside is not None:
