@@ -443,9 +443,10 @@ class Engine:
                 state.chinese,
                 extra=self._extra(ch, type(event).__name__, str(state), event.at),
             )
-        # An idle channel is in no call, even while the controller has still to unlink it
-        # (a phone of a ring group that was not answered goes idle before the call lets go).
-        idle = state in (TrunkState.IDLE, StationState.IDLE)
+        # An idle channel (or a headset phone back in standby) is in no call, even while the
+        # controller has still to unlink it (a phone of a ring group that was not answered
+        # goes idle before the call lets go; a missed zip-tone offer returns to standby).
+        idle = state is TrunkState.IDLE or state in FREE
         call = None if idle else self.call_of.get(ch)
         self._publish(
             {
