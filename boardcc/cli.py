@@ -432,28 +432,22 @@ def _flow_graph(args: argparse.Namespace) -> int:
 
 
 def _flow_stats(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from boardcc.config import tool_database
     from boardcc.ivr import report
+    from boardcc.recording.cli import time_arg
     from boardcc.store import make_engine, upgrade
     from boardcc.yamlfile import ConfigFileError
-
-    def moment(text: str | None) -> dt.datetime | None:
-        if not text:
-            return None
-        try:
-            return dt.datetime.fromisoformat(text).astimezone()
-        except ValueError:
-            raise ValueError(f"not a date or time: {text!r} (YYYY-MM-DD[THH:MM])") from None
 
     try:
         url, _ = tool_database(args.site, args.database)
         database = make_engine(url)
         upgrade(database)  # a database no engine has opened yet has no tables
-        counts = report.from_database(database, moment(args.since), moment(args.until), args.flow)
+        counts = report.from_database(
+            database, time_arg(args.since), time_arg(args.until), args.flow
+        )
     except (ConfigFileError, ValueError, SQLAlchemyError) as exc:
         print(f"boardcc flow stats: {exc}", file=sys.stderr)
         return 2

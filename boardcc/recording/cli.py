@@ -118,8 +118,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{count} recordings older than {days} days {verb} / 条过期录音已处理")
         return 0
     found = index.find(
-        since=_when(args.since),
-        until=_when(args.until),
+        since=time_arg(args.since),
+        until=time_arg(args.until),
         number=args.number,
         agent=args.agent,
         station=args.station,
@@ -148,7 +148,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(text: str | None) -> dt.datetime | None:
+def time_arg(text: str | None) -> dt.datetime | None:
+    """A ``--since``/``--until`` argument: a date or date and time (local unless it says
+    otherwise), None when not given; ValueError naming it when it is not one."""
     if not text:
         return None
     try:
