@@ -173,9 +173,7 @@ class Players:
                 out[chans] += samples
             else:
                 out[chans] += samples[rows]
-        done = t0 + block >= self._stop
-        if done.any():
-            self._keep(~done)
+        self.expire(t0 + block)
 
     def expire(self, t: int) -> None:
         """Drop the plays that have ended by sample `t`, without mixing (a host that
