@@ -483,8 +483,7 @@ class Engine:
             self._cancel_timer(ch, PLAY_TIMER)
             self.mixer.hear(ch, action.peer)
         elif isinstance(action, act.Quiet):
-            self._cancel_timer(ch, PLAY_TIMER)
-            self.mixer.quiet(ch)
+            self.quiet(ch)
         elif isinstance(action, act.GoOffHook):
             board.offhook(ch)
         elif isinstance(action, act.GoOnHook):
@@ -1003,6 +1002,12 @@ class Engine:
             raise ValueError(f"no recording on channel {channel} / 通道 {channel} 没有录音")
         assert self.recorder is not None
         self.recorder.stop(rid)
+
+    def quiet(self, channel: int) -> None:
+        """Silence on `channel`: whatever played there stops, and so does the timer that
+        would have told its end."""
+        self._cancel_timer(channel, PLAY_TIMER)
+        self.mixer.quiet(channel)
 
     def play_music(self, channel: int, name: str = "default") -> None:
         """Music on hold of class `name` on `channel` until its source changes (hold,

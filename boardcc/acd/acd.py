@@ -509,7 +509,7 @@ class Acd:
 
         e = self.engine
         if call.trunk is not None:
-            e.mixer.quiet(call.trunk)
+            e.quiet(call.trunk)
         if not steps:
             e._end(call, Disposition.NO_ANSWER, HungUpBy.ENGINE, at)
             return

@@ -177,7 +177,7 @@ class CallControl:
         assert agent.channel is not None
         self.sessions[agent.job] = Session(agent, call, party, "hold", held_from=self.engine.now)
         self._hold_music(party, call)
-        self.engine.mixer.quiet(agent.channel)
+        self.engine.quiet(agent.channel)
         for m in self.monitors.values():  # a whispering or barging supervisor goes on
             if m.call is call and m.answered and m.mode != "listen":
                 self.engine.mixer.hear(agent.channel, m.channel)
@@ -379,7 +379,7 @@ class CallControl:
     def _end_leg(self, ch: int, at: int) -> None:
         """Let one station go from a call that carries on."""
         e = self.engine
-        e.mixer.quiet(ch)
+        e.quiet(ch)
         if e.machines[ch].state in (
             StationState.RINGING,
             StationState.RESERVED,
@@ -538,7 +538,7 @@ class CallControl:
         call.answered_by = ch
         call.cdr.station = e.board.channels[ch].name
         e._bind(call, ch)
-        e.mixer.quiet(ch)
+        e.quiet(ch)
         e.feed(ch, ev.Connect(at, peer))
         self._connect(peer, ch, at)
         if call.cdr.answered is None or call.cdr.direction is Direction.INTERNAL:
@@ -855,7 +855,7 @@ class CallControl:
                 return
             if not s.digits:
                 assert s.agent.channel is not None
-                self.engine.mixer.quiet(s.agent.channel)
+                self.engine.quiet(s.agent.channel)
             s.digits += key
             self.acd._timer(
                 at + round(DIGITS_PAUSE_S * self.engine.fs), "consult_digits", s.agent.job, s.digits
@@ -932,7 +932,7 @@ class CallControl:
         if ch is not None:
             if e.call_of.get(ch) is s.call:
                 del e.call_of[ch]
-            e.mixer.quiet(ch)
+            e.quiet(ch)
             other = self.acd.agent_at(ch)
             if other is not None and other.state in (AgentState.IN_CALL, AgentState.RINGING):
                 self.acd._agent_free(other, at, wrap_s=0.0)
@@ -941,7 +941,7 @@ class CallControl:
             self._back_to_caller(s, at)
             return
         s.mode = "hold"
-        e.mixer.quiet(s.agent.channel)
+        e.quiet(s.agent.channel)
         self.acd._publish_agent(s.agent)
 
     def _agent_leaves(self, agent: Agent, at: int) -> bool:

@@ -194,7 +194,7 @@ class Outside:
         leg = self.legs.get(trunk)
         if leg is None:
             return
-        self.engine.mixer.quiet(trunk)
+        self.engine.quiet(trunk)
         answered = Disposition.ANSWERED if leg.answered else Disposition.ABANDONED
         self._close(leg, answered, HungUpBy.CALLER, at)
         self.engine.feed(trunk, ev.Release(at))

@@ -124,7 +124,7 @@ class PhonePlayback:
             engine.submit(lambda: self._play(channel, path, mixed))
 
         self.recorder.jobs.submit(find_and_decode)
-        engine.mixer.quiet(channel)
+        engine.quiet(channel)
         return True
 
     def _play(self, channel: int, path: str, samples: npt.NDArray[np.float32]) -> None:

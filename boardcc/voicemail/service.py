@@ -42,10 +42,6 @@ from boardcc.voicemail.store import Message, VoicemailStore, check_pin
 if TYPE_CHECKING:
     from boardcc.engine import Engine
 
-#: The engine's prompt timer (`boardcc.engine.PLAY_TIMER`, not imported: the engine imports
-#: this module's types only for checking, and this one must not import the engine).
-PLAY_TIMER = "__play"
-
 _log = logging.getLogger("boardcc.voicemail")
 
 TIMER = "vm:"
@@ -163,8 +159,7 @@ class Voicemail:
             e._answered(call, now)
         # Whatever was playing (an IVR prompt) ends here, and so do the rule's steps: the
         # call is voicemail's until it ends.
-        e._cancel_timer(channel, PLAY_TIMER)
-        e.mixer.quiet(channel)
+        e.quiet(channel)
         call.steps = None
         call.step = "voicemail"
         call.cdr.route += f": voicemail {box}"
@@ -349,7 +344,7 @@ class Voicemail:
             return True
         s = _Session("menu", channel, box)
         self.sessions[channel] = s
-        e.mixer.quiet(channel)
+        e.quiet(channel)
         self._play(s, "vm_pin", "pin")
         return True
 
