@@ -720,11 +720,9 @@ class Engine:
         idle = [s for s in stations if self.machines[s].state in FREE]
         if not idle:
             return False
-        call.stations = idle
+        call.stations = []
         for s in idle:
-            self._bind(call, s)
-            self.feed(s, ev.Reserve(at))
-            self.feed(s, ev.Alert(at, self.forwarding.ring_s(s, ring_s)))
+            self.ring(call, s, at, self.forwarding.ring_s(s, ring_s))
         assert call.trunk is not None
         self.feed(call.trunk, ev.AwaitStation(at))
         return True
@@ -904,10 +902,8 @@ class Engine:
                 self.feed(ch, ev.Refuse(at))
                 self._end(call, Disposition.BUSY, HungUpBy.ENGINE, at, leaving=ch)
                 return
-            call.stations = [callee]
-            self._bind(call, callee)
-            self.feed(callee, ev.Reserve(at))
-            self.feed(callee, ev.Alert(at, self.forwarding.ring_s(callee, None)))
+            call.stations = []
+            self.ring(call, callee, at, self.forwarding.ring_s(callee, None))
             self.feed(ch, ev.Progress(at, "ringback"))
             return
         call.number = number
@@ -1002,6 +998,14 @@ class Engine:
             raise ValueError(f"no recording on channel {channel} / 通道 {channel} 没有录音")
         assert self.recorder is not None
         self.recorder.stop(rid)
+
+    def ring(self, call: Call, station: int, at: int, ring_s: float | None = None) -> None:
+        """Ring `station` for `call` (for `ring_s` seconds, if given): it becomes one of the
+        call's ringing stations, bound to it, reserved and alerted."""
+        call.stations.append(station)
+        self._bind(call, station)
+        self.feed(station, ev.Reserve(at))
+        self.feed(station, ev.Alert(at, ring_s))
 
     def quiet(self, channel: int) -> None:
         """Silence on `channel`: whatever played there stops, and so does the timer that

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from boardcc.machines import FREE
-from boardcc.machines import events as ev
 
 if TYPE_CHECKING:
     from boardcc.engine import Call, Engine
@@ -199,10 +198,7 @@ class Forwarding:
         call.cdr.extra["forwarded_to"] = e.extension_of[target_route]
         if ch in call.stations:
             call.stations.remove(ch)
-        call.stations.append(target_route)
-        e._bind(call, target_route)
-        e.feed(target_route, ev.Reserve(at))
-        e.feed(target_route, ev.Alert(at, self.ring_s(target_route, None)))
+        e.ring(call, target_route, at, self.ring_s(target_route, None))
         log.info(
             "无应答前转 no answer: forwarded to %s",
             e.extension_of[target_route],

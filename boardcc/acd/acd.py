@@ -682,10 +682,7 @@ class Acd:
         w.tried.append(agent.job)
         if w.first_offer is None:
             w.first_offer = at
-        call.stations.append(ch)
-        e._bind(call, ch)
-        e.feed(ch, ev.Reserve(at))
-        e.feed(ch, ev.Alert(at, q.config.ring_s))
+        e.ring(call, ch, at, q.config.ring_s)
         if agent.state is AgentState.RESERVED and e.call_of.get(ch) is call:
             self._set_state(agent, "ring", at)
         self._timer(

@@ -252,10 +252,7 @@ class CallControl:
     def _ring_target(self, s: Session, ch: int, at: int) -> None:
         e = self.engine
         s.target, s.answered = ch, False
-        s.call.stations.append(ch)
-        e._bind(s.call, ch)
-        e.feed(ch, ev.Reserve(at))
-        e.feed(ch, ev.Alert(at, self.acd.settings.transfer_ring_s))
+        e.ring(s.call, ch, at, self.acd.settings.transfer_ring_s)
         assert s.agent.channel is not None
         e.mixer.tone(s.agent.channel, "ringback", at)
         done = s.call.cdr.extra.get("transfers", "")
@@ -516,10 +513,7 @@ class CallControl:
         if w is not None:
             self.acd._offer(w, agent, at)
             return
-        call.stations.append(ch)
-        e._bind(call, ch)
-        e.feed(ch, ev.Reserve(at))
-        e.feed(ch, ev.Alert(at))
+        e.ring(call, ch, at)
 
     def _connect_here(self, call: Call, agent: Agent, at: int) -> None:
         """Connect `call` to the agent's phone, which is off hook (a feature code)."""

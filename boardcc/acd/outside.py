@@ -305,11 +305,8 @@ class Outside:
             and ch not in e.call_of
         ):
             e.mixer.tone(leg.party, "ringback", at)
-            call.stations.append(ch)
-            e._bind(call, ch)
             self.control._blind[ch] = leg.party
-            e.feed(ch, ev.Reserve(at))
-            e.feed(ch, ev.Alert(at, self.control.acd.settings.transfer_ring_s))
+            e.ring(call, ch, at, self.control.acd.settings.transfer_ring_s)
             log.info(
                 "回呼 transfer to %s failed: back to agent %s / 转外线失败, 回座席",
                 leg.number,
