@@ -210,7 +210,7 @@ class Acd:
         self,
         event: str,
         at: int,
-        queue: str,
+        queue: str | None,
         *,
         call_id: str | None,
         caller: str = "",
@@ -218,7 +218,8 @@ class Acd:
         **more: Any,
     ) -> None:
         """Publish a queue event and count it in the queue's figures (`figures.count`, which
-        counts the same events again from the database at the next start)."""
+        counts the same events again from the database at the next start); `queue` None for
+        a call that came through no queue (a transfer of a direct call)."""
         self.engine._publish(
             {
                 "type": "queue",
@@ -230,7 +231,9 @@ class Acd:
                 **more,
             }
         )
-        figures.count(self.queues[queue], event, more)
+        q = self.queues.get(queue) if queue is not None else None
+        if q is not None:
+            figures.count(q, event, more)
         log.info(
             "队列 queue %s: %s %s %s",
             queue,

@@ -325,28 +325,17 @@ class CallControl:
             target_agent.queue = agent.queue or call.cdr.extra.get("queue")
 
     def _transferred(self, call: Call, agent: Agent, target: str, how: str, at: int) -> None:
-        """The queue event ``transfer`` (also in the queue event log) and the log line."""
-        e = self.engine
-        e._publish(
-            {
-                "type": "queue",
-                "queue": call.cdr.extra.get("queue"),
-                "event": "transfer",
-                "call_id": call.cdr.call_id,
-                "caller": call.cdr.caller,
-                "agent": agent.job,
-                "target": target,
-                "mode": how,
-                "t": self.acd.seconds(at),
-            }
-        )
-        log.info(
-            "转移 call %s transferred by agent %s to %s (%s)",
-            call.cdr.call_id[:8],
-            agent.job,
-            target,
-            how,
-            extra=e._extra(agent.channel if agent.channel is not None else -1, "transfer"),
+        """The queue event ``transfer`` (also in the queue event log), with its log line."""
+        self.acd._figure_event(
+            "transfer",
+            at,
+            call.cdr.extra.get("queue"),
+            call_id=call.cdr.call_id,
+            caller=call.cdr.caller,
+            ch=agent.channel,
+            agent=agent.job,
+            target=target,
+            mode=how,
         )
 
     def reconnect(self, agent: Agent) -> None:
