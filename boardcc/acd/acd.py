@@ -721,13 +721,21 @@ class Acd:
             "offer to agent %s released by the guard", job, extra=self.engine._extra(-1, "guard")
         )
         w = self.waiting.get(call_id)
-        ch = agent.channel
-        call = self.engine.calls.get(call_id)
-        if ch is not None and call is not None and self.engine.call_of.get(ch) is call:
-            del self.engine.call_of[ch]
+        self.withdraw(agent, w, self.engine.calls.get(call_id), at, release=True)
+
+    def withdraw(
+        self, agent: Agent, w: Waiting | None, call: Call | None, at: int, *, release: bool
+    ) -> None:
+        """An offer to `agent` ends unanswered (rang out, refused, or outlived its guard):
+        the agent's phone leaves the call (and stops ringing, if `release`), and the
+        offer counts as missed; the caller waits on for the next agent."""
+        e, ch = self.engine, agent.channel
+        if ch is not None and call is not None and e.call_of.get(ch) is call:
+            del e.call_of[ch]
             if ch in call.stations:
                 call.stations.remove(ch)
-            self.engine.feed(ch, ev.Release(at))
+            if release:
+                e.feed(ch, ev.Release(at))
         self._missed(agent, w, at)
 
     def _missed(self, agent: Agent, w: Waiting | None, at: int) -> None:
@@ -800,12 +808,8 @@ class Acd:
                 self._answered(w, agent, at)
                 self.control.answer_offer(call, ch, at)
                 return True
-            if what == "not_answered":
-                assert call is not None
-                del e.call_of[ch]
-                if ch in call.stations:
-                    call.stations.remove(ch)
-                self._missed(agent, w, at)
+            if what == "not_answered":  # the phone has stopped ringing by itself
+                self.withdraw(agent, w, call, at, release=False)
                 return True
         if agent is None:
             if what == "dialled" and self._ours(data.get("number", "")):

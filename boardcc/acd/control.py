@@ -711,13 +711,7 @@ class CallControl:
             raise AgentError(f"agent {agent.job} has no call / 座席 {agent.job} 无通话")
         w = self.acd.waiting.get(call.cdr.call_id)
         if w is not None and agent.job in w.ringing:
-            # An offer refused while it rings: the caller waits on for the next agent.
-            e, at = self.engine, self.engine.now
-            if ch in call.stations:
-                call.stations.remove(ch)
-            del e.call_of[ch]
-            e.feed(ch, ev.Release(at))
-            self.acd._missed(agent, w, at)
+            self.acd.withdraw(agent, w, call, self.engine.now, release=True)  # refused
             return
         if self._agent_leaves(agent, self.engine.now):
             return
