@@ -43,3 +43,37 @@ def test_queued_calls_leave_their_events_in_the_database_in_order(tmp_path: Path
         times = [e["at"] for e in events]
         assert times == sorted(times)  # written in the order published
         assert first[0]["call_id"] == first[2]["call_id"] != second[0]["call_id"]
+
+
+def test_a_row_the_database_refuses_does_not_hold_up_the_others(tmp_path: Path) -> None:
+    # A row that can never be written (here: no event name, which the table requires) is
+    # logged and dropped; the rows of its batch and those after it are stored.
+    b = SimBoard(trunks=3, stations=4, seed=3)
+    with CdrStore(tmp_path / "cdr.db") as store, b:
+        engine = Engine(load_site(site()), b, store=store, start_time=MONDAY_10AM)
+        log = QueueEventLog(store.engine, retry_initial_s=0.01)
+        log.attach(engine)
+
+        def row(event: str | None) -> dict[str, object]:
+            return {
+                "t": 0.0,
+                "kind": "queue",
+                "event": event,
+                "queue": "service",
+                "call_id": None,
+                "agent": None,
+                "caller": "13800000009",
+                "data": {},
+                "at": engine.wall(),
+            }
+
+        with log._cond:  # one batch: good, bad, good
+            log._pending += [row("join"), row(None), row("abandon")]
+            log._cond.notify_all()
+        assert log.flush(timeout=5.0)
+        engine.acd.login("1001", PASSWORD, None, "api")  # a later event, written as usual
+        assert log.flush(timeout=5.0)
+        log.close()
+        events = find_queue_events(store.engine)
+        assert [e["event"] for e in events if e["caller"] == "13800000009"] == ["join", "abandon"]
+        assert any(e["agent"] == "1001" and e["event"] == "login" for e in events)

@@ -399,7 +399,7 @@ class CdrStore:
             try:
                 self._write(batch)
             except Exception as exc:
-                if not _is_transient(exc):
+                if not is_transient(exc):
                     return self._write_one_by_one_or_drop(batch, exc)
                 failures += 1
                 _log.error(
@@ -586,7 +586,7 @@ def describe(cdr: Cdr) -> str:
     return json.dumps(as_strings(cdr), ensure_ascii=False, default=str)
 
 
-def _is_transient(exc: Exception) -> bool:
+def is_transient(exc: Exception) -> bool:
     """Whether the database may take `exc`'s write later: down, locked, busy, full."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True

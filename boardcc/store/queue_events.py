@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from boardcc.acd.figures import AGENT_FIGURES
+from boardcc.store.cdrs import is_transient
 from boardcc.store.models import ENUM_LENGTH, NAME_LENGTH, Base, UtcDateTime
 
 if TYPE_CHECKING:
@@ -195,17 +196,24 @@ class QueueEventLog:
                 batch, self._pending = self._pending, []
                 self._in_flight = len(batch)
             try:
-                with Session(self.database) as session, session.begin():
-                    session.execute(insert(QueueEventRow), batch)
-                delay = self._retry[0]
-                done = True
+                self._insert(batch)
+                left: list[dict[str, Any]] = []
             except SQLAlchemyError as exc:
-                _log.warning("queue event log: database failed (%s); retrying in %.2fs", exc, delay)
-                done = False
+                # The database down or busy: the batch waits. It refused the batch: each row
+                # alone, so that one bad row (too long for a column...) does not hold up
+                # every later one.
+                left = batch if is_transient(exc) else self._one_by_one(batch)
+                if left:
+                    _log.warning(
+                        "queue event log: database failed (%s); retrying in %.2fs", exc, delay
+                    )
+            done = not left
+            if done:
+                delay = self._retry[0]
             with self._cond:
                 self._in_flight = 0
                 if not done:
-                    self._pending[:0] = batch
+                    self._pending[:0] = left
                 self._cond.notify_all()
                 if not done:
                     if self._stopping:
@@ -215,6 +223,24 @@ class QueueEventLog:
                         return
                     self._cond.wait(timeout=delay)
                     delay = min(delay * 2, self._retry[1])
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with Session(self.database) as session, session.begin():
+            session.execute(insert(QueueEventRow), rows)
+
+    def _one_by_one(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write `batch` row by row; a row the database refuses is logged and dropped.
+        Returns the rows still to write if the database goes away meanwhile."""
+        for i, row in enumerate(batch):
+            try:
+                self._insert([row])
+            except SQLAlchemyError as exc:
+                if is_transient(exc):
+                    return batch[i:]
+                _log.error(
+                    "queue event log: the database refused an event, not stored: %s: %s", exc, row
+                )
+        return []
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every event so far is written; False on timeout."""
